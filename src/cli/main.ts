@@ -1,0 +1,122 @@
+/**
+ * @module cli/main
+ * `turnpike gateway | echo | config validate | start | translate | run | controller`.
+ * Every gateway flag is also an environment variable (`--proxy-listen` = TURNPIKE_PROXY_LISTEN),
+ * as every kong.conf property is a KONG_* variable.
+ */
+import cluster from 'node:cluster';
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { VERSION } from '../version.ts';
+
+function gatewayOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--proxy-listen <addrs>', 'proxy listeners, e.g. "0.0.0.0:8000, 0.0.0.0:8443 ssl"').env('TURNPIKE_PROXY_LISTEN').default('0.0.0.0:8000'))
+    .addOption(new Option('--admin-listen <addrs>', 'Admin API listeners ("off" to disable)').env('TURNPIKE_ADMIN_LISTEN').default('127.0.0.1:8001'))
+    .addOption(new Option('--status-listen <addrs>', 'Status API listeners ("off" to disable)').env('TURNPIKE_STATUS_LISTEN').default('127.0.0.1:8100'))
+    .addOption(new Option('--workers <n>', 'worker processes (default: one per core)').env('TURNPIKE_WORKERS'))
+    .addOption(new Option('--log-level <level>', 'debug, info, notice, warn, error').env('TURNPIKE_LOG_LEVEL').default('notice'))
+    .addOption(new Option('--headers <list>', "Kong's `headers` property").env('TURNPIKE_HEADERS').default('server_tokens, latency_tokens'))
+    .addOption(new Option('--headers-upstream <list>', "Kong's `headers_upstream` property").env('TURNPIKE_HEADERS_UPSTREAM').default('x-kong-request-id'))
+    .addOption(new Option('--trusted-ips <cidrs>', 'peers whose X-Forwarded-* and real-IP headers are believed').env('TURNPIKE_TRUSTED_IPS'))
+    .addOption(new Option('--real-ip-header <name>', 'header with the client IP from trusted peers').env('TURNPIKE_REAL_IP_HEADER').default('X-Real-IP'))
+    .addOption(new Option('--real-ip-recursive', 'skip trusted addresses in the real-IP header').env('TURNPIKE_REAL_IP_RECURSIVE'))
+    .addOption(new Option('--plugin <file...>', 'load a custom plugin module (repeatable)').env('TURNPIKE_PLUGINS'))
+    .addOption(new Option('--admin-token <token>', 'require this bearer token on the Admin API').env('TURNPIKE_ADMIN_TOKEN'));
+}
+
+interface GatewayFlags {
+  proxyListen: string; adminListen: string; statusListen: string; workers?: string; logLevel: string;
+  headers: string; headersUpstream: string; trustedIps?: string; realIpHeader: string; realIpRecursive?: boolean;
+  plugin?: string[] | string; adminToken?: string;
+}
+
+function workerCount(v: string | undefined): number {
+  if (v === undefined || v === 'auto') return Math.max(1, os.availableParallelism());
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--workers must be a positive integer or "auto", got '${v}'`);
+  return n;
+}
+
+function pluginPaths(v: string[] | string | undefined): string[] {
+  if (!v) return [];
+  return (Array.isArray(v) ? v : [v]).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+export function gatewayRunOptions(flags: GatewayFlags) {
+  return {
+    version: VERSION,
+    proxyListen: flags.proxyListen,
+    adminListen: flags.adminListen,
+    statusListen: flags.statusListen,
+    workers: workerCount(flags.workers),
+    logLevel: flags.logLevel,
+    settings: {
+      version: VERSION, headers: flags.headers, headersUpstream: flags.headersUpstream,
+      trustedIps: flags.trustedIps, realIpHeader: flags.realIpHeader, realIpRecursive: !!flags.realIpRecursive,
+    },
+    pluginPaths: pluginPaths(flags.plugin),
+    adminToken: flags.adminToken,
+  };
+}
+
+function fail(message: string): never {
+  process.stderr.write(`Error: ${message}\n`);
+  process.exit(1);
+}
+
+export async function main(argv: string[]): Promise<void> {
+  if (cluster.isWorker) {
+    const { runWorker } = await import('../gateway/worker.ts');
+    await runWorker(JSON.parse(process.env.TURNPIKE_WORKER_INIT!));
+    return;
+  }
+
+  const program = new Command('turnpike')
+    .description('A Kong-compatible API gateway and Kubernetes ingress controller')
+    .version(VERSION);
+
+  gatewayOptions(program.command('gateway').description('run the gateway'))
+    .addOption(new Option('-c, --config <file>', 'declarative config (YAML or JSON)').env('TURNPIKE_CONFIG'))
+    .action(async (flags: GatewayFlags & { config?: string }) => {
+      const { startGateway } = await import('./gateway-command.ts');
+      await startGateway(gatewayRunOptions(flags), flags.config);
+    });
+
+  program.command('echo')
+    .description("an echo upstream that answers like Kong's go-echo image")
+    .addOption(new Option('--listen <addr>', 'HOST:PORT').env('TURNPIKE_ECHO_LISTEN').default('127.0.0.1:1027'))
+    .action(async (flags: { listen: string }) => {
+      const { startEchoServer } = await import('../echo/echo-server.ts');
+      const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(flags.listen);
+      if (!m) fail(`invalid --listen '${flags.listen}': expected HOST:PORT`);
+      const { port } = await startEchoServer(m[1] ?? (m[2] || '0.0.0.0'), Number(m[3]));
+      process.stdout.write(`echo listening on ${m[1] ?? (m[2] || '0.0.0.0')}:${port}\n`);
+    });
+
+  const config = program.command('config').description('work with declarative config files');
+  config.command('validate <file>')
+    .description('validate a declarative config; exit 1 with the errors POST /config would give')
+    .addOption(new Option('--plugin <file...>', 'custom plugin modules the config uses').env('TURNPIKE_PLUGINS'))
+    .action(async (file: string, flags: { plugin?: string[] }) => {
+      const { validateFile } = await import('./config-command.ts');
+      process.exitCode = await validateFile(file, pluginPaths(flags.plugin));
+    });
+
+  gatewayOptions(program.command('start').description('the getting-started example: echo upstream + gateway'))
+    .action(async (flags: GatewayFlags) => {
+      const { startExample } = await import('./start-command.ts');
+      await startExample(gatewayRunOptions(flags));
+    });
+
+  await program.parseAsync(argv);
+}
+
+export function readFileOrFail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return fail(`cannot read ${path}: ${(err as Error).message}`);
+  }
+}

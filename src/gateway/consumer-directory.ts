@@ -1,0 +1,52 @@
+/**
+ * @module gateway/consumer-directory
+ * Consumers and credentials indexed for the auth plugins, built once per snapshot: every lookup
+ * a plugin makes per request is one Map access. Keyed credentials are matched by exact key; the
+ * plugins compare secrets in constant time themselves.
+ */
+import type {
+  Acl, BasicAuthCredential, Config, Consumer, HmacAuthCredential, JwtSecret, KeyAuthCredential, Oauth2Credential,
+} from '../config/entities.ts';
+import type { ConsumerDirectory } from '../plugins/api.ts';
+
+const NO_ACLS: readonly Acl[] = Object.freeze([]);
+
+export class IndexedConsumerDirectory implements ConsumerDirectory {
+  readonly #consumers = new Map<string, Consumer>();
+  readonly #keyAuth = new Map<string, KeyAuthCredential>();
+  readonly #basicAuth = new Map<string, BasicAuthCredential>();
+  readonly #jwt = new Map<string, JwtSecret>();
+  readonly #hmac = new Map<string, HmacAuthCredential>();
+  readonly #oauth2 = new Map<string, Oauth2Credential>();
+  readonly #acls = new Map<string, Acl[]>();
+
+  constructor(config: Config) {
+    for (const c of config.consumers) {
+      this.#consumers.set(c.id, c);
+      if (c.username !== null) this.#consumers.set(c.username, c);
+    }
+    for (const k of config.keyauth_credentials) this.#keyAuth.set(k.key, k);
+    for (const b of config.basicauth_credentials) this.#basicAuth.set(b.username, b);
+    for (const j of config.jwt_secrets) this.#jwt.set(j.key, j);
+    for (const h of config.hmacauth_credentials) this.#hmac.set(h.username, h);
+    for (const o of config.oauth2_credentials) this.#oauth2.set(o.client_id, o);
+    for (const a of config.acls) {
+      let list = this.#acls.get(a.consumer.id);
+      if (!list) this.#acls.set(a.consumer.id, (list = []));
+      list.push(a);
+    }
+  }
+
+  consumer(idOrUsername: string): Consumer | undefined { return this.#consumers.get(idOrUsername); }
+  keyAuth(key: string): KeyAuthCredential | undefined {
+    const cred = this.#keyAuth.get(key);
+    // A credential with a ttl is valid for ttl seconds after it was created.
+    if (cred && cred.ttl && cred.created_at + cred.ttl < Date.now() / 1000) return undefined;
+    return cred;
+  }
+  basicAuth(username: string): BasicAuthCredential | undefined { return this.#basicAuth.get(username); }
+  jwtSecret(key: string): JwtSecret | undefined { return this.#jwt.get(key); }
+  hmacAuth(username: string): HmacAuthCredential | undefined { return this.#hmac.get(username); }
+  oauth2(clientId: string): Oauth2Credential | undefined { return this.#oauth2.get(clientId); }
+  acls(consumerId: string): readonly Acl[] { return this.#acls.get(consumerId) ?? NO_ACLS; }
+}

@@ -1,0 +1,666 @@
+/**
+ * @module gateway/request-flow
+ * The data plane's request path: client request -> global rewrite -> router -> access phase
+ * (plugins by priority, consumer-aware) -> balancer -> upstream -> response phases -> log.
+ * A request keeps the snapshot it started with, so a config swap never changes a request midway.
+ * Every failure becomes Kong's status and body; nothing a client sends can throw out of here.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { PluginExit } from '../plugins/api.ts';
+import { normalizePath, buildUpstreamPath } from './router/index.ts';
+import {
+  ClientRequestView, RequestContext, UpstreamRequestState, type HeaderMap, type SharedServices,
+} from './pipeline/context.ts';
+import { resolveSlot, type PluginInstance } from './pipeline/plugin-chain.ts';
+import { gatewayErrorBody, proxyErrorBody } from './response/errors.ts';
+import type { GatewaySettings } from './settings.ts';
+import type { Snapshot, Peer, ServiceUpstream } from './snapshot.ts';
+import { addForwardedHeaders, realClientIp, stripResponseHopByHop, upstreamHeadersFrom } from './upstream/request-headers.ts';
+import type { UpstreamPools } from './upstream/pools.ts';
+
+/** What the request flow needs from its process. */
+export interface FlowRuntime {
+  snapshot(): Snapshot | null;
+  readonly settings: GatewaySettings;
+  readonly pools: UpstreamPools;
+  services(snapshot: Snapshot | null): SharedServices;
+  /** Called once per request after the response is finished (metrics, access log). */
+  onComplete?(ctx: RequestContext): void;
+  onError?(err: unknown, where: string): void;
+}
+
+const MAX_URI = 8192;
+const MAX_HEADER_LINE = 8192;
+
+let idCounter = 0;
+const idPrefix = (Math.random() * 0xffffffff >>> 0).toString(16).padStart(8, '0') + (process.pid & 0xffff).toString(16).padStart(4, '0');
+function nextRequestId(): string {
+  idCounter = (idCounter + 1) >>> 0;
+  return idPrefix + Date.now().toString(16).padStart(12, '0') + idCounter.toString(16).padStart(8, '0');
+}
+
+function stripV4Mapped(ip: string | undefined): string {
+  if (!ip) return '';
+  return ip.startsWith('::ffff:') && ip.indexOf('.') !== -1 ? ip.slice(7) : ip;
+}
+
+function hostWithoutPort(host: string): string {
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return (end === -1 ? host : host.slice(0, end + 1)).toLowerCase();
+  }
+  const colon = host.indexOf(':');
+  return (colon === -1 ? host : host.slice(0, colon)).toLowerCase();
+}
+
+function isThenable<T>(v: unknown): v is Promise<T> {
+  return v !== null && typeof v === 'object' && typeof (v as Promise<T>).then === 'function';
+}
+
+export class RequestFlow {
+  readonly #rt: FlowRuntime;
+  readonly #scheme: 'http' | 'https';
+  readonly #port: number;
+
+  constructor(runtime: FlowRuntime, scheme: 'http' | 'https', port: number) {
+    this.#rt = runtime;
+    this.#scheme = scheme;
+    this.#port = port;
+  }
+
+  /** The `request` listener of the proxy server. */
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    try {
+      this.#start(req, res);
+    } catch (err) {
+      this.#rt.onError?.(err, 'request');
+      if (!res.headersSent) this.#plainError(req, res, 500);
+      else res.destroy();
+    }
+  };
+
+  #plainError(req: IncomingMessage, res: ServerResponse, status: number): void {
+    const { contentType, body } = proxyErrorBody(req.headers.accept, req.headers['content-type'], status, null);
+    res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), Server: `turnpike/${this.#rt.settings.version}` });
+    res.end(body);
+  }
+
+  #start(req: IncomingMessage, res: ServerResponse): void {
+    const t0 = performance.now();
+    const settings = this.#rt.settings;
+    const url = req.url ?? '/';
+    if (url.length > MAX_URI) return this.#plainError(req, res, 414);
+    for (let i = 1; i < req.rawHeaders.length; i += 2) {
+      if (req.rawHeaders[i]!.length + req.rawHeaders[i - 1]!.length > MAX_HEADER_LINE) return this.#plainError(req, res, 400);
+    }
+    if (req.method === 'TRACE') return this.#plainError(req, res, 405);
+    let pathAndQuery = url;
+    if (url[0] !== '/') {
+      // absolute-form (RFC 9112 §3.2.2): route on its path.
+      const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(url);
+      if (!m) return this.#plainError(req, res, 400);
+      pathAndQuery = url.slice(m[0].length) || '/';
+      if (pathAndQuery[0] !== '/') pathAndQuery = '/' + pathAndQuery;
+    }
+    const q = pathAndQuery.indexOf('?');
+    const path = q === -1 ? pathAndQuery : pathAndQuery.slice(0, q);
+    const rawQuery = q === -1 ? '' : pathAndQuery.slice(q + 1);
+    const hostHeader = req.headers.host ?? '';
+    const remoteAddr = stripV4Mapped(req.socket.remoteAddress);
+    const trusted = settings.trustedIps.size > 0 && settings.trustedIps.has(remoteAddr);
+    const clientIp = trusted
+      ? realClientIp(remoteAddr, req.headers as HeaderMap, settings.realIpHeader, settings.realIpRecursive, (ip) => settings.trustedIps.has(ip))
+      : remoteAddr;
+    const view = new ClientRequestView(req, this.#scheme, this.#port, path, rawQuery, hostWithoutPort(hostHeader), remoteAddr, clientIp);
+    const snapshot = this.#rt.snapshot();
+    const upstream = new UpstreamRequestState(upstreamHeadersFrom(req.headers as HeaderMap), view.method, path, rawQuery);
+    const ctx = new RequestContext(view, upstream, this.#rt.services(snapshot), t0, nextRequestId());
+    const flow: Flow = { ctx, req, res, snapshot, trusted, finished: false };
+    res.on('close', () => this.#finish(flow));
+
+    if (snapshot && snapshot.chains.rewrite.length > 0) {
+      ctx.active = snapshot.chains.rewrite.slice();
+      const r = this.#runRewrite(flow, 0);
+      if (isThenable(r)) {
+        r.then(() => {}, (err) => this.#pluginFailed(flow, err));
+        return;
+      }
+      return;
+    }
+    this.#route(flow);
+  }
+
+  #runRewrite(flow: Flow, from: number): void | Promise<void> {
+    const list = flow.snapshot!.chains.rewrite;
+    for (let i = from; i < list.length; i++) {
+      const r = list[i]!.handlers.rewrite!(flow.ctx);
+      if (isThenable<void | PluginExit>(r)) {
+        return r.then((exit) => {
+          if (exit) return this.#exit(flow, exit);
+          return this.#runRewrite(flow, i + 1);
+        });
+      }
+      if (r) return this.#exit(flow, r);
+    }
+    this.#route(flow);
+  }
+
+  #route(flow: Flow): void {
+    const { ctx, snapshot } = flow;
+    const view = ctx.request;
+    view.normalizedPath = normalizePath(view.path);
+    const match = snapshot?.router.match({
+      method: view.method,
+      host: view.raw.headers.host ?? '',
+      path: view.normalizedPath,
+      headers: view.headers,
+      sni: (view.raw.socket as { servername?: string }).servername || undefined,
+      scheme: view.scheme,
+      port: view.port,
+    }) ?? null;
+    if (!match) {
+      ctx.active = snapshot ? activeGlobals(snapshot) : [];
+      return this.#error(flow, 404, 'no Route matched with those values');
+    }
+    const route = match.route;
+    ctx.route = route;
+    ctx.service = match.service;
+    ctx.uriCaptures = match.uriCaptures;
+
+    const forwardedProto = (flow.trusted && first(view.headers['x-forwarded-proto'])?.toLowerCase()) || view.scheme;
+    if (!route.protocols.includes(forwardedProto as never) && (forwardedProto === 'http' && route.protocols.includes('https'))) {
+      const code = route.https_redirect_status_code;
+      if (code === 426) {
+        return this.#exit(flow, { status: 426, message: 'Please use HTTPS protocol', headers: { Connection: 'Upgrade', Upgrade: 'TLS/1.2, HTTP/1.1' } });
+      }
+      const host = (flow.trusted && first(view.headers['x-forwarded-host'])) || view.host;
+      return this.#exit(flow, { status: code, body: '', headers: { Location: `https://${host}${view.raw.url}` } });
+    }
+    if (!match.service) return this.#error(flow, 503, 'no Service found with those values');
+
+    const service = match.service;
+    const built = buildUpstreamPath(service.path, { matched: match.matchedPath, stripPath: route.strip_path }, view.normalizedPath);
+    ctx.upstream.path = built.path;
+    ctx.shared['_strippedPrefix'] = built.strippedPrefix;
+
+    const chain = snapshot!.chains.forRoute(route.id, service.id);
+    ctx.active = [];
+    this.#runAccess(flow, chain.slots, 0, chain.buffersResponse);
+  }
+
+  #runAccess(flow: Flow, slots: readonly import('./pipeline/plugin-chain.ts').PluginSlot[], from: number, buffer: boolean): void {
+    const ctx = flow.ctx;
+    const https = ctx.request.scheme === 'https';
+    for (let i = from; i < slots.length; i++) {
+      const inst = resolveSlot(slots[i]!, ctx.consumer?.id ?? null);
+      if (!inst || !(https ? inst.onHttps : inst.onHttp)) continue;
+      ctx.active.push(inst);
+      const access = inst.handlers.access;
+      if (!access) continue;
+      let r: ReturnType<typeof access>;
+      try {
+        r = access.call(inst.handlers, ctx);
+      } catch (err) {
+        return this.#pluginFailed(flow, err, inst);
+      }
+      if (isThenable<void | PluginExit>(r)) {
+        r.then((exit) => {
+          if (flow.finished) return;
+          if (exit) return this.#exit(flow, exit);
+          this.#runAccess(flow, slots, i + 1, buffer);
+        }, (err) => this.#pluginFailed(flow, err, inst));
+        return;
+      }
+      if (r) return this.#exit(flow, r);
+    }
+    // Plugins collected after access may include some with a response handler.
+    const buffered = buffer && ctx.active.some((p) => p.handlers.response);
+    ctx.accessDoneAt = performance.now();
+    this.#proxy(flow, buffered, null);
+  }
+
+  #pluginFailed(flow: Flow, err: unknown, inst?: PluginInstance): void {
+    this.#rt.onError?.(err, inst ? `plugin ${inst.name}` : 'plugin');
+    if (flow.res.headersSent) { flow.res.destroy(); return; }
+    this.#error(flow, 500, 'An unexpected error occurred');
+  }
+
+  // ---------------------------------------------------------------- upstream
+
+  #proxy(flow: Flow, buffered: boolean, tried: Peer[] | null): void {
+    const { ctx, snapshot } = flow;
+    const service = ctx.service!;
+    const target: ServiceUpstream = snapshot!.upstreamOf(service);
+    const tBalance = performance.now();
+    const peer = target.pick(ctx, tried);
+    if (!peer) {
+      return this.#error(flow, 503, target.noPeerMessage ?? 'failure to get a peer from the ring-balancer');
+    }
+    const settings = this.#rt.settings;
+    const view = ctx.request;
+    const up = ctx.upstream;
+    const headers = up.headers;
+    if (!tried) {
+      addForwardedHeaders(headers, view.headers, {
+        trusted: flow.trusted, scheme: view.scheme, host: view.host, port: view.port, remoteAddr: view.remoteAddr,
+        clientIp: view.clientIp, path: view.path, strippedPrefix: ctx.shared['_strippedPrefix'] as string | null,
+      });
+      if (settings.headers.via) {
+        const via = view.headers['via'];
+        headers['via'] = via ? `${first(via)}, 1.1 turnpike/${settings.version}` : `1.1 turnpike/${settings.version}`;
+      }
+      if (settings.upstreamRequestId) headers['x-kong-request-id'] = ctx.requestId;
+    }
+    headers['host'] = ctx.route!.preserve_host && view.raw.headers.host ? view.raw.headers.host : peer.hostHeader;
+    const pathWithQuery = up.query ? `${up.path}?${up.query}` : up.path;
+    ctx.upstreamUri = pathWithQuery;
+    const attempt = { ip: peer.address, port: peer.port, balancer_latency: Math.round(performance.now() - tBalance) } as RequestContext['tries'][number];
+    ctx.tries.push(attempt);
+
+    let body: Dispatcher.DispatchOptions['body'] = null;
+    let replayable = true;
+    if (up.body !== null) {
+      body = up.body;
+      headers['content-length'] = String(up.body.length);
+      delete headers['transfer-encoding'];
+    } else if (view.raw.headers['content-length'] !== undefined || view.raw.headers['transfer-encoding'] !== undefined) {
+      if (view.bodyRead) {
+        // A plugin already read the body: send what it read.
+        replayable = true;
+        body = null;
+        const pending = view.readBody();
+        pending.then((b) => { up.setBody(b); this.#proxy(flow, buffered, tried); }, () => this.#error(flow, 400));
+        return;
+      }
+      body = view.raw;
+      replayable = false;
+    }
+
+    const pool = this.#rt.pools.get(peer.origin, service.connect_timeout, peer.tls);
+    ctx.upstreamStartAt = performance.now();
+    const handler = new UpstreamResponseHandler(this, flow, peer, target, buffered, replayable, tried, attempt);
+    try {
+      pool.dispatch({
+        origin: peer.origin,
+        path: pathWithQuery,
+        method: up.method,
+        headers: headers as Record<string, string | string[]>,
+        body,
+        headersTimeout: service.read_timeout,
+        bodyTimeout: service.read_timeout,
+        idempotent: false,
+        blocking: true,
+      }, handler as unknown as Dispatcher.DispatchHandler);
+    } catch (err) {
+      this.#rt.onError?.(err, 'dispatch');
+      this.#error(flow, 502);
+    }
+  }
+
+  /** Retries on connection failures when the body can be sent again (Kong: `retries`). */
+  retryOrFail(flow: Flow, peer: Peer, buffered: boolean, replayable: boolean, tried: Peer[] | null, status: 502 | 504, connectFailure: boolean): void {
+    const list = tried ?? [];
+    list.push(peer);
+    const service = flow.ctx.service!;
+    if (connectFailure && replayable && list.length <= service.retries && !flow.finished) {
+      return this.#proxy(flow, buffered, list);
+    }
+    this.#error(flow, status);
+  }
+
+  /** Upstream answered: run response phases and start the response. */
+  respond(flow: Flow, status: number, headers: HeaderMap): void {
+    const { ctx } = flow;
+    const settings = this.#rt.settings;
+    const r = ctx.response;
+    r.status = status;
+    r.source = 'service';
+    stripResponseHopByHop(headers);
+    for (const k in headers) {
+      if (headers[k] === undefined) continue;
+      r.headers[k] = headers[k];
+      r.names[k] = canonicalHeaderName(k);
+    }
+    ctx.upstreamStatus = status;
+    if (settings.headers.via) {
+      const via = r.headers['via'];
+      r.setHeader('Via', via ? `${first(via)}, 1.1 turnpike/${settings.version}` : `1.1 turnpike/${settings.version}`);
+    }
+    if (settings.headers.server && r.headers['server'] === undefined) r.setHeader('Server', `turnpike/${settings.version}`);
+    if (settings.headers.upstreamLatency) r.setHeader('X-Kong-Upstream-Latency', Math.round(ctx.upstreamHeadersAt - ctx.upstreamStartAt));
+    if (settings.headers.proxyLatency) r.setHeader('X-Kong-Proxy-Latency', Math.round(ctx.upstreamStartAt - ctx.startedAt));
+    if (settings.headers.upstreamStatus) r.setHeader('X-Kong-Upstream-Status', status);
+    if (settings.headers.requestId) r.setHeader('X-Kong-Request-Id', ctx.requestId);
+  }
+
+  /** Runs header phase handlers (in priority order) and writes the status line and headers. */
+  writeHead(flow: Flow): void {
+    const { ctx, res } = flow;
+    for (const p of ctx.active) {
+      if (p.handlers.header) {
+        try { p.handlers.header(ctx); } catch (err) { this.#rt.onError?.(err, `plugin ${p.name} header`); }
+      }
+    }
+    if (flow.finished || res.headersSent) return;
+    const raw = ctx.response.toRaw();
+    res.writeHead(ctx.response.status, raw);
+  }
+
+  bodyChunk(flow: Flow, chunk: Buffer | null): void {
+    const ctx = flow.ctx;
+    for (const p of ctx.active) {
+      if (p.handlers.body) {
+        try { p.handlers.body(ctx, chunk); } catch (err) { this.#rt.onError?.(err, `plugin ${p.name} body`); }
+      }
+    }
+  }
+
+  /** Runs `response` handlers over a buffered body, then sends it. */
+  async sendBuffered(flow: Flow, body: Buffer): Promise<void> {
+    const { ctx, res } = flow;
+    let out = body;
+    for (const p of ctx.active) {
+      if (!p.handlers.response) continue;
+      try {
+        const r = await p.handlers.response(ctx, out);
+        if (r) out = r;
+      } catch (err) { this.#rt.onError?.(err, `plugin ${p.name} response`); }
+    }
+    if (flow.finished) return;
+    if (ctx.response.headers['content-length'] !== undefined || out !== body) ctx.response.setHeader('Content-Length', out.length);
+    delete ctx.response.headers['transfer-encoding'];
+    this.writeHead(flow);
+    this.bodyChunk(flow, out.length ? out : null);
+    if (out.length) this.bodyChunk(flow, null);
+    ctx.bytesOut = out.length;
+    res.end(out);
+  }
+
+  // ---------------------------------------------------------------- responses made here
+
+  /** Kong's `kong.response.error`: negotiated template. */
+  #error(flow: Flow, status: number, message?: string): void {
+    this.#exit(flow, { status, message }, 'error');
+  }
+
+  #exit(flow: Flow, exit: PluginExit, source: 'exit' | 'error' = 'exit'): void {
+    const { ctx, res } = flow;
+    if (flow.finished) return;
+    if (res.headersSent) { res.destroy(); return; }
+    const settings = this.#rt.settings;
+    const r = ctx.response;
+    // An exit replaces whatever an earlier attempt collected.
+    for (const k in r.headers) delete r.headers[k];
+    r.status = exit.status;
+    r.source = source;
+    const requestId = settings.headers.requestId ? ctx.requestId : null;
+    let body: Buffer | string;
+    if (exit.body !== undefined) {
+      if (typeof exit.body === 'string' || Buffer.isBuffer(exit.body)) {
+        body = exit.body;
+      } else {
+        body = JSON.stringify(exit.body);
+        r.setHeader('Content-Type', 'application/json; charset=utf-8');
+      }
+    } else if (exit.message !== undefined || exit.status >= 400) {
+      const viaProxyPath = source === 'error' && (exit.status === 502 || exit.status === 504 || exit.status === 400 || exit.status === 413 || exit.status === 414);
+      const rendered = viaProxyPath
+        ? proxyErrorBody(first(ctx.request.headers['accept']), first(ctx.request.headers['content-type']), exit.status, requestId)
+        : gatewayErrorBody(first(ctx.request.headers['accept']), exit.status, exit.message, requestId);
+      body = rendered.body;
+      r.setHeader('Content-Type', rendered.contentType);
+    } else {
+      body = '';
+    }
+    if (exit.headers) for (const k in exit.headers) r.setHeader(k, exit.headers[k]!);
+    r.setHeader('Content-Length', Buffer.byteLength(body));
+    if (settings.headers.responseLatency) r.setHeader('X-Kong-Response-Latency', Math.round(performance.now() - ctx.startedAt));
+    if (settings.headers.server) r.setHeader('Server', `turnpike/${settings.version}`);
+    if (settings.headers.requestId) r.setHeader('X-Kong-Request-Id', ctx.requestId);
+    this.writeHead(flow);
+    const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    this.bodyChunk(flow, buf.length ? buf : null);
+    if (buf.length) this.bodyChunk(flow, null);
+    ctx.bytesOut = buf.length;
+    if (ctx.request.method === 'HEAD') res.end();
+    else res.end(buf);
+  }
+
+  #finish(flow: Flow): void {
+    if (flow.finished) return;
+    flow.finished = true;
+    const ctx = flow.ctx;
+    for (const p of ctx.active) {
+      if (p.handlers.log) {
+        try { p.handlers.log(ctx); } catch (err) { this.#rt.onError?.(err, `plugin ${p.name} log`); }
+      }
+    }
+    this.#rt.onComplete?.(ctx);
+  }
+
+  // ---------------------------------------------------------------- WebSocket
+
+  /** The `upgrade` listener: routes the request and tunnels the upgraded connection. */
+  readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
+    try {
+      void this.#upgrade(req, socket, head);
+    } catch (err) {
+      this.#rt.onError?.(err, 'upgrade');
+      socket.destroy();
+    }
+  };
+
+  async #upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const snapshot = this.#rt.snapshot();
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    const rawQuery = q === -1 ? '' : url.slice(q + 1);
+    const normalized = normalizePath(path);
+    const match = snapshot?.router.match({
+      method: req.method ?? 'GET', host: req.headers.host ?? '', path: normalized,
+      headers: req.headers as HeaderMap, scheme: this.#scheme, port: this.#port,
+    });
+    const reject = (status: number, message: string) => {
+      const body = `{\n  "message":"${message}"\n}`;
+      socket.end(`HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Service Unavailable'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    };
+    if (!match) return reject(404, 'no Route matched with those values');
+    if (!match.service) return reject(503, 'no Service found with those values');
+    const remoteAddr = stripV4Mapped(req.socket.remoteAddress);
+    const view = new ClientRequestView(req, this.#scheme, this.#port, path, rawQuery, hostWithoutPort(req.headers.host ?? ''), remoteAddr, remoteAddr);
+    view.normalizedPath = normalized;
+    const up = new UpstreamRequestState(upstreamHeadersFrom(req.headers as HeaderMap), view.method, path, rawQuery);
+    const ctx = new RequestContext(view, up, this.#rt.services(snapshot), performance.now(), nextRequestId());
+    ctx.route = match.route;
+    ctx.service = match.service;
+    ctx.uriCaptures = match.uriCaptures;
+    // Access-phase plugins (auth, ACLs) guard WebSocket upgrades too.
+    const chain = snapshot!.chains.forRoute(match.route.id, match.service.id);
+    for (const slot of chain.slots) {
+      const inst = resolveSlot(slot, ctx.consumer?.id ?? null);
+      if (!inst?.handlers.access) continue;
+      const exit = await inst.handlers.access(ctx);
+      if (exit) {
+        const msg = exit.message ?? (typeof exit.body === 'object' && exit.body && 'message' in exit.body ? String((exit.body as { message: unknown }).message) : 'Unauthorized');
+        const hdrs = Object.entries(exit.headers ?? {}).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+        const body = `{\n  "message":"${msg}"\n}`;
+        socket.end(`HTTP/1.1 ${exit.status} Error\r\nContent-Type: application/json; charset=utf-8\r\n${hdrs}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        return;
+      }
+    }
+    const built = buildUpstreamPath(match.service.path, { matched: match.matchedPath, stripPath: match.route.strip_path }, normalized);
+    const target = snapshot!.upstreamOf(match.service);
+    const peer = target.pick(ctx, null);
+    if (!peer) return reject(503, 'failure to get a peer from the ring-balancer');
+    const headers = up.headers;
+    addForwardedHeaders(headers, view.headers, {
+      trusted: false, scheme: view.scheme, host: view.host, port: view.port, remoteAddr, clientIp: remoteAddr,
+      path, strippedPrefix: built.strippedPrefix,
+    });
+    headers['host'] = match.route.preserve_host && req.headers.host ? req.headers.host : peer.hostHeader;
+    const pool = this.#rt.pools.get(peer.origin, match.service.connect_timeout, peer.tls);
+    const rawUpgrade = first(req.headers['upgrade']) ?? 'websocket';
+    const pathWithQuery = up.query ? `${built.path}?${up.query}` : built.path;
+    const settings = this.#rt.settings;
+    pool.dispatch({
+      origin: peer.origin, path: pathWithQuery, method: 'GET', headers: headers as Record<string, string>,
+      upgrade: rawUpgrade, headersTimeout: match.service.read_timeout,
+    }, {
+      onRequestStart() {},
+      onRequestUpgrade(_c: unknown, statusCode: number, resHeaders: Record<string, string | string[]>, upstreamSocket: Duplex) {
+        let head2 = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
+        for (const [k, v] of Object.entries(resHeaders)) {
+          for (const one of Array.isArray(v) ? v : [v]) head2 += `${k}: ${one}\r\n`;
+        }
+        if (settings.headers.via) head2 += `Via: 1.1 turnpike/${settings.version}\r\n`;
+        socket.write(head2 + '\r\n');
+        if (head.length) upstreamSocket.write(head);
+        upstreamSocket.pipe(socket);
+        socket.pipe(upstreamSocket);
+        upstreamSocket.on('error', () => socket.destroy());
+        socket.on('error', () => upstreamSocket.destroy());
+        socket.on('close', () => upstreamSocket.destroy());
+        upstreamSocket.on('close', () => socket.destroy());
+      },
+      onResponseStart(_c: unknown, statusCode: number) {
+        // The upstream refused the upgrade; tell the client and close.
+        socket.end(`HTTP/1.1 ${statusCode} Upgrade Refused\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      },
+      onResponseData() {},
+      onResponseEnd() {},
+      onResponseError(_c: unknown, err: Error) {
+        const body = 'An invalid response was received from the upstream server\n';
+        socket.end(`HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+        void err;
+      },
+    } as unknown as Dispatcher.DispatchHandler);
+  }
+}
+
+interface Flow {
+  ctx: RequestContext;
+  req: IncomingMessage;
+  res: ServerResponse;
+  snapshot: Snapshot | null;
+  trusted: boolean;
+  finished: boolean;
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function activeGlobals(snapshot: Snapshot): PluginInstance[] {
+  const out: PluginInstance[] = [];
+  for (const slot of snapshot.chains.global.slots) if (slot.baseline) out.push(slot.baseline);
+  return out;
+}
+
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Receives the upstream response (undici dispatch handler) and streams it to the client with
+ * backpressure, or buffers it when a plugin transforms bodies.
+ */
+class UpstreamResponseHandler {
+  readonly #flow: RequestFlow;
+  readonly #f: Flow;
+  readonly #peer: Peer;
+  readonly #target: ServiceUpstream;
+  readonly #buffered: boolean;
+  readonly #replayable: boolean;
+  readonly #tried: Peer[] | null;
+  readonly #attempt: RequestContext['tries'][number];
+  #chunks: Buffer[] | null = null;
+  #started = false;
+  #controller: { pause(): void; resume(): void; abort(reason: Error): void } | null = null;
+
+  constructor(flow: RequestFlow, f: Flow, peer: Peer, target: ServiceUpstream, buffered: boolean, replayable: boolean,
+    tried: Peer[] | null, attempt: RequestContext['tries'][number]) {
+    this.#flow = flow;
+    this.#f = f;
+    this.#peer = peer;
+    this.#target = target;
+    this.#buffered = buffered;
+    this.#replayable = replayable;
+    this.#tried = tried;
+    this.#attempt = attempt;
+  }
+
+  onRequestStart(controller: { pause(): void; resume(): void; abort(reason: Error): void }): void {
+    this.#controller = controller;
+    if (this.#f.finished) controller.abort(new Error('client went away'));
+    else this.#f.res.once('close', () => { if (!this.#f.res.writableFinished) controller.abort(new Error('client went away')); });
+  }
+
+  onResponseStart(_c: unknown, statusCode: number, headers: Record<string, string | string[]>): void {
+    if (statusCode < 200) return; // 1xx informational
+    this.#started = true;
+    const ctx = this.#f.ctx;
+    ctx.upstreamHeadersAt = performance.now();
+    this.#attempt.code = statusCode;
+    this.#target.report(this.#peer, { kind: 'http', status: statusCode });
+    this.#target.release(this.#peer);
+    this.#flow.respond(this.#f, statusCode, headers as HeaderMap);
+    if (this.#buffered) {
+      this.#chunks = [];
+    } else {
+      this.#flow.writeHead(this.#f);
+    }
+  }
+
+  onResponseData(controller: { pause(): void; resume(): void }, chunk: Buffer): void {
+    if (this.#chunks) { this.#chunks.push(chunk); return; }
+    const f = this.#f;
+    if (f.finished) return;
+    f.ctx.bytesOut += chunk.length;
+    this.#flow.bodyChunk(f, chunk);
+    if (!f.res.write(chunk)) {
+      controller.pause();
+      f.res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    const f = this.#f;
+    if (this.#chunks) {
+      const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+      void this.#flow.sendBuffered(f, body);
+      return;
+    }
+    this.#flow.bodyChunk(f, null);
+    f.res.end();
+  }
+
+  onResponseError(_c: unknown, err: Error & { code?: string }): void {
+    const f = this.#f;
+    if (f.finished) return;
+    this.#target.release(this.#peer);
+    if (this.#started) {
+      // Headers already went out: all we can do is cut the connection.
+      f.res.destroy(err);
+      return;
+    }
+    const code = err.code ?? '';
+    const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+    this.#target.report(this.#peer, timeout ? { kind: 'timeout' } : { kind: 'tcp_error' });
+    this.#attempt.state = 'failed';
+    const connectFailure = CONNECT_ERRORS.has(code) || code === 'ECONNRESET' && !this.#started && this.#replayable;
+    this.#flow.retryOrFail(f, this.#peer, this.#buffered, this.#replayable, this.#tried, timeout ? 504 : 502, connectFailure);
+  }
+}
+
+const canonicalNames = new Map<string, string>();
+/** `content-type` -> `Content-Type`, as nginx prints the headers it passes on. */
+function canonicalHeaderName(key: string): string {
+  let name = canonicalNames.get(key);
+  if (name === undefined) {
+    name = key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    if (canonicalNames.size < 10_000) canonicalNames.set(key, name);
+  }
+  return name;
+}

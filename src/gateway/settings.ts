@@ -1,0 +1,84 @@
+/**
+ * @module gateway/settings
+ * Node-level settings (Kong's kong.conf properties that change wire behaviour), parsed once from
+ * CLI flags / environment variables and shared by every worker.
+ */
+import { CidrSet } from '../net/cidr.ts';
+
+export interface HeaderFlags {
+  server: boolean;
+  via: boolean;
+  proxyLatency: boolean;
+  upstreamLatency: boolean;
+  responseLatency: boolean;
+  requestId: boolean;
+  upstreamStatus: boolean;
+}
+
+export interface GatewaySettings {
+  version: string;
+  headers: HeaderFlags;
+  /** Send `X-Kong-Request-Id` to the upstream (Kong's `headers_upstream`). */
+  upstreamRequestId: boolean;
+  trustedIps: CidrSet;
+  /** Lower-cased header holding the real client IP (Kong's `real_ip_header`). */
+  realIpHeader: string;
+  realIpRecursive: boolean;
+  /** 0 = unlimited (Kong's `nginx_http_client_max_body_size`). */
+  clientMaxBodySize: number;
+}
+
+/**
+ * Parses Kong's `headers` property: a comma list of header names and the groups
+ * `server_tokens` (Server, Via) and `latency_tokens` (the latency headers), or `off`.
+ * Turnpike's default leaves out `X-Kong-Request-Id` so the getting-started bodies match byte for byte.
+ */
+export function parseHeaderFlags(value: string): HeaderFlags {
+  const f: HeaderFlags = {
+    server: false, via: false, proxyLatency: false, upstreamLatency: false, responseLatency: false,
+    requestId: false, upstreamStatus: false,
+  };
+  for (const raw of value.split(',')) {
+    const v = raw.trim().toLowerCase();
+    switch (v) {
+      case 'off': case '': break;
+      case 'server_tokens': f.server = f.via = true; break;
+      case 'latency_tokens': f.proxyLatency = f.upstreamLatency = f.responseLatency = true; break;
+      case 'server': f.server = true; break;
+      case 'via': f.via = true; break;
+      case 'x-kong-proxy-latency': f.proxyLatency = true; break;
+      case 'x-kong-upstream-latency': f.upstreamLatency = true; break;
+      case 'x-kong-response-latency': f.responseLatency = true; break;
+      case 'x-kong-admin-latency': break;
+      case 'x-kong-request-id': f.requestId = true; break;
+      case 'x-kong-upstream-status': f.upstreamStatus = true; break;
+      default: throw new Error(`invalid value in 'headers': '${raw.trim()}'`);
+    }
+  }
+  return f;
+}
+
+export const DEFAULT_HEADERS = 'server_tokens, latency_tokens';
+
+export interface SettingsInput {
+  version: string;
+  headers?: string;
+  headersUpstream?: string;
+  trustedIps?: string;
+  realIpHeader?: string;
+  realIpRecursive?: boolean;
+  clientMaxBodySize?: number;
+}
+
+export function buildSettings(input: SettingsInput): GatewaySettings {
+  const trusted = (input.trustedIps ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return {
+    version: input.version,
+    headers: parseHeaderFlags(input.headers ?? DEFAULT_HEADERS),
+    upstreamRequestId: (input.headersUpstream ?? 'x-kong-request-id').toLowerCase().includes('x-kong-request-id'),
+    trustedIps: new CidrSet(trusted),
+    realIpHeader: (input.realIpHeader ?? 'X-Real-IP').toLowerCase(),
+    realIpRecursive: input.realIpRecursive ?? false,
+    clientMaxBodySize: input.clientMaxBodySize ?? 0,
+  };
+}

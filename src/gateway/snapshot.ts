@@ -1,0 +1,237 @@
+/**
+ * @module gateway/snapshot
+ * compile(config) -> an immutable Snapshot: the route index, the plugin chains of every route,
+ * the consumer directory, one balancer per upstream (and a direct peer for services that name a
+ * host), and the TLS certificates by SNI. The worker swaps the whole snapshot atomically; requests
+ * in flight keep the one they started with. Compiling never touches the running snapshot, so a
+ * failure leaves the old config serving.
+ */
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { isIP } from 'node:net';
+import type { Config, Service, Upstream, Target } from '../config/entities.ts';
+import type { PluginDefinition, PluginLogger } from '../plugins/api.ts';
+import { IndexedConsumerDirectory } from './consumer-directory.ts';
+import { compilePluginChains, type CompiledChains } from './pipeline/plugin-chain.ts';
+import type { RequestContext } from './pipeline/context.ts';
+import { RouteIndex } from './router/index.ts';
+import { Balancer, type BalancerPeer, type HealthOutcome } from './upstream/balancer/index.ts';
+
+/** A peer as the request flow uses it. */
+export interface Peer {
+  readonly address: string;
+  readonly port: number;
+  /** `http://ip:port` for undici. */
+  readonly origin: string;
+  /** The Host header when preserve_host is off. */
+  readonly hostHeader: string;
+  readonly tls: { servername?: string; rejectUnauthorized?: boolean } | null;
+  readonly balancerPeer: BalancerPeer;
+}
+
+export interface ServiceUpstream {
+  pick(ctx: RequestContext, tried: readonly Peer[] | null): Peer | null;
+  report(peer: Peer, outcome: HealthOutcome): void;
+  release(peer: Peer): void;
+  /** Kong's message when pick returns null. */
+  readonly noPeerMessage?: string;
+}
+
+export interface Snapshot {
+  readonly config: Config;
+  readonly hash: string;
+  readonly loadedAt: number;
+  readonly router: RouteIndex;
+  readonly chains: CompiledChains;
+  readonly consumers: IndexedConsumerDirectory;
+  readonly balancers: ReadonlyMap<string, Balancer>;
+  upstreamOf(service: Service): ServiceUpstream;
+  /** TLS context for an SNI name (exact, then wildcard), or null. */
+  secureContext(servername: string): SecureContext | null;
+  readonly defaultSecureContext: SecureContext | null;
+  /** Stops health checks; called once the snapshot is replaced. */
+  dispose(): void;
+}
+
+export interface CompileOptions {
+  plugins: ReadonlyMap<string, PluginDefinition>;
+  log: PluginLogger;
+  hash: string;
+  /** Start active health checks (only the process that proxies needs them). */
+  activeHealthchecks?: boolean;
+}
+
+const DEFAULT_PORT: Record<string, number> = { http: 80, https: 443, grpc: 80, grpcs: 443 };
+
+function hostHeaderFor(host: string, port: number, protocol: string): string {
+  const h = isIP(host) === 6 ? `[${host}]` : host;
+  return port === DEFAULT_PORT[protocol] ? h : `${h}:${port}`;
+}
+
+/** A synthetic upstream for a service that names a host: one target, health checks off. */
+function directUpstream(template: Upstream | undefined, host: string, port: number): { upstream: Upstream; target: Target } {
+  const upstream = {
+    ...(template ?? {}),
+    id: `direct:${host}:${port}`, name: host, algorithm: 'round-robin', hash_on: 'none', hash_fallback: 'none',
+    host_header: null, slots: 10000,
+  } as Upstream;
+  const target = {
+    id: `direct:${host}:${port}`, upstream: { id: upstream.id }, target: `${host}:${port}`, weight: 100,
+    created_at: 0, updated_at: 0, tags: null,
+  } as Target;
+  return { upstream, target };
+}
+
+class BalancedServiceUpstream implements ServiceUpstream {
+  readonly #balancer: Balancer;
+  readonly #service: Service;
+  readonly #hostHeader: string | null;
+  readonly #peers = new Map<BalancerPeer, Peer>();
+
+  constructor(balancer: Balancer, service: Service, hostHeader: string | null) {
+    this.#balancer = balancer;
+    this.#service = service;
+    this.#hostHeader = hostHeader;
+  }
+
+  #peerFor(bp: BalancerPeer): Peer {
+    let p = this.#peers.get(bp);
+    if (!p) {
+      const https = this.#service.protocol === 'https' || this.#service.protocol === 'grpcs';
+      const addr = bp.address;
+      const origin = `${https ? 'https' : 'http'}://${isIP(addr) === 6 ? `[${addr}]` : addr}:${bp.port}`;
+      p = {
+        address: addr, port: bp.port, origin,
+        hostHeader: this.#hostHeader ?? hostHeaderFor(bp.host, bp.port, this.#service.protocol),
+        tls: https ? { servername: isIP(bp.host) ? undefined : bp.host, rejectUnauthorized: this.#service.tls_verify === true } : null,
+        balancerPeer: bp,
+      };
+      this.#peers.set(bp, p);
+    }
+    return p;
+  }
+
+  pick(ctx: RequestContext, tried: readonly Peer[] | null): Peer | null {
+    const bp = this.#balancer.pick(balanceRequestOf(ctx), tried ? new Set(tried.map((t) => t.balancerPeer)) : undefined);
+    return bp ? this.#peerFor(bp) : null;
+  }
+  report(peer: Peer, outcome: HealthOutcome): void { this.#balancer.report(peer.balancerPeer, outcome); }
+  release(peer: Peer): void { this.#balancer.release(peer.balancerPeer); }
+}
+
+function balanceRequestOf(ctx: RequestContext) {
+  const req = ctx.request;
+  return {
+    clientIp: req.clientIp,
+    consumerId: ctx.consumer?.id ?? null,
+    header: (name: string) => req.headers[name.toLowerCase()],
+    cookie: (name: string) => cookieValue(req.headers['cookie'], name),
+    path: req.path,
+    query: (name: string) => {
+      const v = req.query()[name];
+      return v === undefined ? undefined : v === true ? '' : Array.isArray(v) ? v[0] : v;
+    },
+    uriCapture: (name: string) => ctx.uriCaptures[name],
+  };
+}
+
+function cookieValue(header: string | string[] | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  const all = Array.isArray(header) ? header.join('; ') : header;
+  for (const part of all.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq !== -1 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+export function compileSnapshot(config: Config, options: CompileOptions): Snapshot {
+  const services = new Map(config.services.map((s) => [s.id, s]));
+  const router = new RouteIndex(config.routes, services);
+  const chains = compilePluginChains(config, options.plugins, options.log);
+  for (const r of config.routes) chains.forRoute(r.id, r.service?.id ?? null);
+  const consumers = new IndexedConsumerDirectory(config);
+
+  const targetsByUpstream = new Map<string, Target[]>();
+  for (const t of config.targets) {
+    let list = targetsByUpstream.get(t.upstream.id);
+    if (!list) targetsByUpstream.set(t.upstream.id, (list = []));
+    list.push(t);
+  }
+  const balancers = new Map<string, Balancer>();
+  for (const u of config.upstreams) balancers.set(u.name, new Balancer(u, targetsByUpstream.get(u.id) ?? []));
+  const upstreamsByName = new Map(config.upstreams.map((u) => [u.name, u]));
+
+  const perService = new Map<string, ServiceUpstream>();
+  const direct: Balancer[] = [];
+  const template = config.upstreams[0];
+  const upstreamOf = (service: Service): ServiceUpstream => {
+    let su = perService.get(service.id);
+    if (su) return su;
+    const u = upstreamsByName.get(service.host);
+    if (u) {
+      su = new BalancedServiceUpstream(balancers.get(u.name)!, service, u.host_header);
+    } else {
+      const d = directUpstream(template, service.host, service.port);
+      const b = new Balancer({ ...d.upstream, healthchecks: passiveOff(d.upstream) } as Upstream, [d.target]);
+      direct.push(b);
+      su = new BalancedServiceUpstream(b, service, null);
+    }
+    perService.set(service.id, su);
+    return su;
+  };
+  for (const s of config.services) upstreamOf(s);
+
+  // SNI -> secure context
+  const certsById = new Map(config.certificates.map((c) => [c.id, c]));
+  const contexts = new Map<string, SecureContext>();
+  const wildcard: [string, SecureContext][] = [];
+  let defaultSecureContext: SecureContext | null = null;
+  for (const sni of config.snis) {
+    const cert = certsById.get(sni.certificate.id);
+    if (!cert) continue;
+    const sc = createSecureContext({ cert: cert.cert, key: cert.key });
+    defaultSecureContext ??= sc;
+    if (sni.name.startsWith('*.')) wildcard.push([sni.name.slice(1).toLowerCase(), sc]);
+    else contexts.set(sni.name.toLowerCase(), sc);
+  }
+  if (!defaultSecureContext && config.certificates[0]) {
+    defaultSecureContext = createSecureContext({ cert: config.certificates[0].cert, key: config.certificates[0].key });
+  }
+
+  if (options.activeHealthchecks) for (const b of balancers.values()) b.start();
+
+  return {
+    config, hash: options.hash, loadedAt: Date.now(), router, chains, consumers, balancers,
+    upstreamOf,
+    defaultSecureContext,
+    secureContext(servername: string) {
+      const name = servername.toLowerCase().replace(/\.$/, '');
+      const exact = contexts.get(name);
+      if (exact) return exact;
+      for (const [suffix, sc] of wildcard) if (name.endsWith(suffix) && name.length > suffix.length) return sc;
+      return null;
+    },
+    dispose() {
+      for (const b of balancers.values()) b.stop();
+      for (const b of direct) b.stop();
+    },
+  };
+}
+
+function passiveOff(u: Upstream): Upstream['healthchecks'] {
+  const hc = u.healthchecks;
+  if (hc) return hc;
+  return {
+    threshold: 0,
+    active: {
+      type: 'http', timeout: 1, concurrency: 10, http_path: '/', https_verify_certificate: true, https_sni: null, headers: null,
+      healthy: { interval: 0, successes: 0, http_statuses: [200, 302] },
+      unhealthy: { interval: 0, tcp_failures: 0, timeouts: 0, http_failures: 0, http_statuses: [429, 404, 500, 501, 502, 503, 504, 505] },
+    },
+    passive: {
+      type: 'http',
+      healthy: { successes: 0, http_statuses: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308] },
+      unhealthy: { tcp_failures: 0, timeouts: 0, http_failures: 0, http_statuses: [429, 500, 503] },
+    },
+  };
+}

@@ -1,0 +1,321 @@
+/**
+ * @module gateway/supervisor
+ * The gateway's primary process: the config flow's last step. It validates every config (file,
+ * `POST /config`, controller push) once, compiles a snapshot of its own (for the Admin API and
+ * active health checks), hands the config to every worker and answers only when all of them
+ * acknowledged. It also owns the state workers share (rate-limit counters, cache), serves the
+ * Admin and Status APIs, replaces workers that die and drains them on SIGTERM.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import http from 'node:http';
+import os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { AdminBackend, ApplyResult, LoadedConfig } from '../admin/backend.ts';
+import { createAdminHandler } from '../admin/admin-api.ts';
+import { createStatusHandler } from '../admin/status-api.ts';
+import { configHash } from '../config/hash.ts';
+import { parseConfigText } from '../config/load.ts';
+import { validateConfig } from '../config/validate.ts';
+import { createLogger, pluginLogger } from '../observability/logger.ts';
+import { loadPluginRegistry, type PluginRegistry } from '../plugins/registry.ts';
+import { parseListen, type ListenAddress } from './listen.ts';
+import { buildSettings, type SettingsInput } from './settings.ts';
+import { compileSnapshot, type Snapshot } from './snapshot.ts';
+import { serveSharedState, type CacheInvalidation } from './shared-state/ipc.ts';
+import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
+import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from './worker.ts';
+
+export interface GatewayOptions {
+  version: string;
+  proxyListen: string;
+  adminListen: string;
+  statusListen: string;
+  workers: number;
+  logLevel: string;
+  settings: SettingsInput;
+  pluginPaths: string[];
+  /** Initial declarative config: file contents and where they came from. */
+  initialConfig?: { text: string; source: string; filename?: string };
+  adminToken?: string;
+  drainTimeoutMs?: number;
+}
+
+interface WorkerState {
+  worker: Worker;
+  listening: boolean;
+  hash: string | null;
+  stats: { total: number; active: number; accepted: number; heapUsed: number };
+  proxy: { host: string; port: number; ssl: boolean }[];
+}
+
+export interface RunningGateway {
+  readonly admin: ListenAddress[];
+  readonly status: ListenAddress[];
+  readonly proxy: { host: string; port: number; ssl: boolean }[];
+  /** Validate and apply a config from inside the process (the all-in-one controller uses this). */
+  apply(body: string | object, source: string): Promise<ApplyResult>;
+  stop(): Promise<void>;
+}
+
+export class ConfigLoadError extends Error {
+  readonly code = 'TP_CONFIG_INVALID';
+  constructor(message: string, readonly detail: unknown) { super(message); }
+}
+
+export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const log = createLogger(opts.logLevel, { role: 'primary' });
+  const registry = await loadPluginRegistry(opts.pluginPaths);
+  buildSettings(opts.settings); // fail fast on bad settings, before forking
+  const nodeId = randomUUID();
+  const counters = new LocalCounterStore();
+  const cache = new LocalSharedCache();
+  const workers = new Map<number, WorkerState>();
+  let current: LoadedConfig | null = null;
+  let snapshot: Snapshot | null = null;
+  let seq = 0;
+  let loading = false;
+  let draining = false;
+  let exiting = false;
+  const waiters = new Map<number, { pending: Set<number>; resolve(errors: string[]): void; errors: string[] }>();
+
+  const init: WorkerInit = {
+    settings: opts.settings, proxyListen: opts.proxyListen, pluginPaths: opts.pluginPaths,
+    workerCount: opts.workers, logLevel: opts.logLevel,
+  };
+  cluster.setupPrimary({ serialization: 'advanced' });
+
+  const broadcast = (m: PrimaryToWorker) => {
+    for (const w of workers.values()) if (w.listening && w.worker.isConnected()) w.worker.send(m);
+  };
+
+  const fork = (): void => {
+    const worker = cluster.fork({ TURNPIKE_WORKER_INIT: JSON.stringify(init) });
+    const state: WorkerState = { worker, listening: false, hash: null, stats: { total: 0, active: 0, accepted: 0, heapUsed: 0 }, proxy: [] };
+    workers.set(worker.id, state);
+    worker.on('message', (m: WorkerToPrimary) => {
+      switch (m.t) {
+        case 'listening':
+          state.listening = true;
+          state.proxy = m.proxy;
+          if (current) worker.send({ t: 'config', seq: 0, config: current.config, hash: current.hash } satisfies PrimaryToWorker);
+          break;
+        case 'ack': {
+          if (!m.error) state.hash = m.hash;
+          const w = waiters.get(m.seq);
+          if (w) {
+            w.pending.delete(worker.id);
+            if (m.error) w.errors.push(m.error);
+            if (w.pending.size === 0) { waiters.delete(m.seq); w.resolve(w.errors); }
+          }
+          break;
+        }
+        case 'stats': state.stats = m; break;
+        case 'drained': break;
+        default:
+          serveSharedState(m, counters, cache, (r) => { if (worker.isConnected()) worker.send(r); },
+            (inv: CacheInvalidation) => broadcast(inv));
+      }
+    });
+    worker.on('exit', (code, signal) => {
+      workers.delete(worker.id);
+      for (const [id, w] of waiters) {
+        if (w.pending.delete(worker.id) && w.pending.size === 0) { waiters.delete(id); w.resolve(w.errors); }
+      }
+      if (!exiting) {
+        log.error({ code, signal, pid: worker.process.pid }, 'worker exited; starting a replacement');
+        setTimeout(fork, 100).unref();
+      }
+    });
+  };
+
+  /** Sends a config to every listening worker and waits for all acks (or their exit). */
+  const distribute = (loaded: LoadedConfig): Promise<string[]> => {
+    const id = ++seq;
+    const pending = new Set<number>();
+    for (const w of workers.values()) if (w.listening) pending.add(w.worker.id);
+    if (pending.size === 0) return Promise.resolve([]);
+    return new Promise((resolve) => {
+      waiters.set(id, { pending, resolve, errors: [] });
+      broadcast({ t: 'config', seq: id, config: loaded.config, hash: loaded.hash });
+    });
+  };
+
+  const apply = async (body: string | object, source: string, options: { checkHash?: boolean; flattenErrors?: boolean; filename?: string } = {}): Promise<ApplyResult> => {
+    if (exiting) return { kind: 'exiting' };
+    if (loading) return { kind: 'busy' };
+    loading = true;
+    try {
+      const hash = configHash(body);
+      if (options.checkHash && current && current.hash === hash) return { kind: 'unchanged' };
+      let parsed: unknown = body;
+      if (typeof body === 'string') {
+        try {
+          parsed = parseConfigText(body, options.filename);
+        } catch (err) {
+          const message = (err as Error).message;
+          return { kind: 'invalid', error: { code: 14, name: 'invalid declarative configuration', message: `declarative config is invalid: {error="${message}"}`, fields: { error: message } } };
+        }
+      }
+      const result = validateConfig(parsed, registry);
+      if (!result.ok) {
+        const error = { ...result.error } as { code: 14; name: string; message: string; fields: object; flattened_errors?: unknown[] };
+        if (!options.flattenErrors) delete error.flattened_errors;
+        return { kind: 'invalid', error };
+      }
+      let next: Snapshot;
+      try {
+        next = compileSnapshot(result.config, { plugins: registry, log: pluginLogger(log), hash, activeHealthchecks: true });
+      } catch (err) {
+        const message = (err as Error).message;
+        return { kind: 'invalid', error: { code: 14, name: 'invalid declarative configuration', message: `declarative config is invalid: {error="${message}"}`, fields: { error: message } } };
+      }
+      const loaded: LoadedConfig = { config: result.config, hash, loadedAt: Date.now(), source };
+      const errors = await distribute(loaded);
+      if (errors.length > 0) {
+        next.dispose();
+        // Workers that failed keep their previous snapshot; put the rest back on it too.
+        if (current) await distribute(current);
+        return { kind: 'failed', message: errors[0]! };
+      }
+      const old = snapshot;
+      snapshot = next;
+      current = loaded;
+      old?.dispose();
+      watchHealth(next);
+      log.info({ hash, source, services: loaded.config.services.length, routes: loaded.config.routes.length }, 'configuration loaded');
+      return { kind: 'applied', loaded };
+    } finally {
+      loading = false;
+    }
+  };
+
+  /** Active checks run here once; workers learn the outcome so they skip unhealthy targets. */
+  const watchHealth = (s: Snapshot) => {
+    for (const [name, b] of s.balancers) {
+      b.onChange((target: string, healthy: boolean) => {
+        if (snapshot !== s) return;
+        log.warn({ upstream: name, target, healthy }, 'target health changed');
+        broadcast({ t: 'health', upstream: name, target, healthy });
+      });
+    }
+  };
+
+  const backend: AdminBackend = {
+    version: opts.version,
+    nodeId,
+    hostname: os.hostname(),
+    plugins: registry,
+    current: () => current,
+    applyConfig: (body, o) => apply(body, 'admin', { checkHash: o.checkHash, flattenErrors: o.flattenErrors }),
+    upstreamHealth: (idOrName) => {
+      if (!snapshot || !current) return null;
+      const u = current.config.upstreams.find((x) => x.id === idOrName || x.name === idOrName);
+      if (!u) return null;
+      return snapshot.balancers.get(u.name)?.healthReport() ?? null;
+    },
+    serverStats: () => {
+      let total = 0, active = 0, accepted = 0;
+      for (const w of workers.values()) { total += w.stats.total; active += w.stats.active; accepted += w.stats.accepted; }
+      return {
+        total_requests: total, connections_active: active, connections_accepted: accepted, connections_handled: accepted,
+        connections_reading: 0, connections_writing: active, connections_waiting: 0,
+      };
+    },
+    memoryStats: () => ({
+      workers: [...workers.values()].map((w) => ({ pid: w.worker.process.pid ?? 0, http_allocated_gc: w.stats.heapUsed })),
+      shared: {},
+    }),
+    readiness: () => {
+      if (draining) return { ready: false, message: 'draining' };
+      if (!current) return { ready: false, message: 'no configuration available (configuration hash is not initialized)' };
+      const listening = [...workers.values()].filter((w) => w.listening);
+      const ready = listening.filter((w) => w.hash === current!.hash).length;
+      if (listening.length < opts.workers || ready < opts.workers) {
+        return { ready: false, message: `router builds not yet complete, router ready in ${ready} of ${opts.workers} workers` };
+      }
+      if (current.config.services.length === 0 && current.config.routes.length === 0 && current.config.upstreams.length === 0
+        && current.config.consumers.length === 0 && current.config.plugins.length === 0) {
+        return { ready: false, message: 'no configuration available (empty configuration present)' };
+      }
+      return { ready: true };
+    },
+    setDraining: () => { draining = true; },
+    configuration: () => ({
+      proxy_listen: opts.proxyListen.split(',').map((s) => s.trim()),
+      admin_listen: opts.adminListen.split(',').map((s) => s.trim()),
+      status_listen: opts.statusListen.split(',').map((s) => s.trim()),
+      nginx_worker_processes: opts.workers,
+      database: 'off',
+      router_flavor: 'traditional_compatible',
+      log_level: opts.logLevel,
+      headers: opts.settings.headers,
+      trusted_ips: opts.settings.trustedIps ?? null,
+      real_ip_header: opts.settings.realIpHeader ?? 'X-Real-IP',
+      plugins: [...registry.keys()],
+      admin_token: opts.adminToken ? '******' : null,
+    }),
+    pids: () => ({ master: process.pid, workers: [...workers.values()].map((w) => w.worker.process.pid ?? 0) }),
+  };
+
+  // Workers first: a config applied before they listen would be lost.
+  for (let i = 0; i < opts.workers; i++) fork();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('workers did not start within 30 s')), 30_000);
+    const check = setInterval(() => {
+      if ([...workers.values()].filter((w) => w.listening).length >= opts.workers) {
+        clearInterval(check); clearTimeout(timer); resolve();
+      }
+    }, 10);
+  });
+
+  if (opts.initialConfig) {
+    const r = await apply(opts.initialConfig.text, opts.initialConfig.source, { filename: opts.initialConfig.filename });
+    if (r.kind !== 'applied') {
+      exiting = true;
+      for (const w of workers.values()) w.worker.kill();
+      throw new ConfigLoadError(`invalid configuration in ${opts.initialConfig.source}`, r.kind === 'invalid' ? r.error : r);
+    }
+  }
+
+  const listeners: http.Server[] = [];
+  const listen = async (value: string, handler: http.RequestListener) => {
+    const addrs = parseListen(value);
+    for (const a of addrs) {
+      const server = http.createServer({ keepAliveTimeout: 5_000 }, handler);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(a.port, a.host, () => { server.off('error', reject); resolve(); });
+      });
+      a.port = (server.address() as import('node:net').AddressInfo).port;
+      listeners.push(server);
+    }
+    return addrs;
+  };
+  const admin = await listen(opts.adminListen, createAdminHandler(backend, { token: opts.adminToken }));
+  const status = await listen(opts.statusListen, createStatusHandler(backend));
+
+  const stop = async (): Promise<void> => {
+    if (exiting) return;
+    draining = true;
+    exiting = true;
+    const timeoutMs = opts.drainTimeoutMs ?? 10_000;
+    const exits = [...workers.values()].map((w) => new Promise<void>((resolve) => {
+      if (w.worker.isDead()) return resolve();
+      w.worker.once('exit', () => resolve());
+      w.worker.send({ t: 'drain', timeoutMs } satisfies PrimaryToWorker);
+      setTimeout(() => { w.worker.kill('SIGKILL'); }, timeoutMs + 2000).unref();
+    }));
+    await Promise.all(exits);
+    for (const l of listeners) { l.closeAllConnections(); l.close(); }
+    snapshot?.dispose();
+    counters.close();
+  };
+
+  return {
+    admin, status,
+    get proxy() { return [...workers.values()][0]?.proxy ?? []; },
+    apply: (body, source) => apply(body, source),
+    stop,
+  };
+}

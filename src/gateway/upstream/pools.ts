@@ -1,0 +1,60 @@
+/**
+ * @module gateway/upstream/pools
+ * Keep-alive connection pools to upstream peers, one undici Pool per (origin, connect timeout),
+ * kept across config swaps so a new snapshot does not reconnect to every target. Idle pools are
+ * closed after a while so removed targets do not leak sockets.
+ */
+import { Pool } from 'undici';
+
+interface Entry { pool: Pool; lastUsed: number }
+
+export class UpstreamPools {
+  readonly #pools = new Map<string, Entry>();
+  readonly #sweep: NodeJS.Timeout;
+  readonly #maxConnections: number;
+
+  constructor(options: { maxConnectionsPerPeer?: number; idleSweepMs?: number } = {}) {
+    this.#maxConnections = options.maxConnectionsPerPeer ?? 512;
+    this.#sweep = setInterval(() => this.#closeIdle(), options.idleSweepMs ?? 120_000);
+    this.#sweep.unref();
+  }
+
+  get(origin: string, connectTimeout: number, tls: { servername?: string; rejectUnauthorized?: boolean } | null): Pool {
+    const key = tls ? `${origin}|${connectTimeout}|${tls.servername ?? ''}|${tls.rejectUnauthorized ? 1 : 0}` : `${origin}|${connectTimeout}`;
+    let e = this.#pools.get(key);
+    if (!e) {
+      const pool = new Pool(origin, {
+        connections: this.#maxConnections,
+        pipelining: 1,
+        keepAliveTimeout: 60_000,
+        keepAliveMaxTimeout: 600_000,
+        connect: { timeout: connectTimeout, ...(tls ?? {}) },
+        // Timeouts are per request (the service's read timeout); these are only the ceilings.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        maxHeaderSize: 64 * 1024,
+      });
+      e = { pool, lastUsed: Date.now() };
+      this.#pools.set(key, e);
+    }
+    e.lastUsed = Date.now();
+    return e.pool;
+  }
+
+  #closeIdle(): void {
+    const cutoff = Date.now() - 300_000;
+    for (const [key, e] of this.#pools) {
+      if (e.lastUsed < cutoff) {
+        this.#pools.delete(key);
+        e.pool.close().catch(() => {});
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    const all = [...this.#pools.values()];
+    this.#pools.clear();
+    await Promise.all(all.map((e) => e.pool.close().catch(() => e.pool.destroy())));
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * @module gateway/worker
+ * A worker process of the data plane: it owns the proxy listeners and the current Snapshot, and
+ * does nothing else. Configs arrive from the primary over IPC already validated; the worker
+ * compiles its own snapshot, swaps it in one assignment and acknowledges, so `POST /config`
+ * answers only once every worker serves the new config.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import type { Config } from '../config/entities.ts';
+import { createLogger, pluginLogger } from '../observability/logger.ts';
+import { loadPluginRegistry } from '../plugins/registry.ts';
+import type { SharedServices } from './pipeline/context.ts';
+import { RequestFlow, type FlowRuntime } from './request-flow.ts';
+import { buildSettings, type SettingsInput } from './settings.ts';
+import { compileSnapshot, type Snapshot } from './snapshot.ts';
+import { IpcSharedState, type CacheInvalidation, type SharedStateReply } from './shared-state/ipc.ts';
+import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
+import { UpstreamPools } from './upstream/pools.ts';
+import { parseListen, type ListenAddress } from './listen.ts';
+
+/** What the primary hands a worker (as JSON in TURNPIKE_WORKER_INIT). */
+export interface WorkerInit {
+  settings: SettingsInput;
+  proxyListen: string;
+  pluginPaths: string[];
+  workerCount: number;
+  logLevel: string;
+}
+
+export type PrimaryToWorker =
+  | { t: 'config'; seq: number; config: Config; hash: string }
+  | { t: 'health'; upstream: string; target: string; healthy: boolean }
+  | { t: 'drain'; timeoutMs: number }
+  | SharedStateReply
+  | CacheInvalidation;
+
+export type WorkerToPrimary =
+  | { t: 'listening'; proxy: { host: string; port: number; ssl: boolean }[] }
+  | { t: 'ack'; seq: number; hash: string; error?: string }
+  | { t: 'stats'; total: number; active: number; accepted: number; heapUsed: number }
+  | { t: 'drained' }
+  | import('./shared-state/ipc.ts').SharedStateRequest;
+
+export async function runWorker(init: WorkerInit): Promise<void> {
+  const log = createLogger(init.logLevel, { role: 'worker' });
+  const plog = pluginLogger(log);
+  const send = (m: WorkerToPrimary) => { if (process.connected) process.send!(m); };
+  const registry = await loadPluginRegistry(init.pluginPaths);
+  const settings = buildSettings(init.settings);
+  const pools = new UpstreamPools();
+
+  let snapshot: Snapshot | null = null;
+  let services: SharedServices;
+  let ipc: IpcSharedState | null = null;
+  const emptyDirectory = { consumer: () => undefined, keyAuth: () => undefined, basicAuth: () => undefined,
+    jwtSecret: () => undefined, hmacAuth: () => undefined, oauth2: () => undefined, acls: () => [] };
+  if (init.workerCount > 1) {
+    ipc = new IpcSharedState((m) => send(m));
+    services = { consumers: emptyDirectory, counters: ipc.counters, cache: ipc.cache, log: plog };
+  } else {
+    services = { consumers: emptyDirectory, counters: new LocalCounterStore(), cache: new LocalSharedCache(), log: plog };
+  }
+  let boundServices = services;
+
+  let total = 0;
+  const runtime: FlowRuntime = {
+    snapshot: () => snapshot,
+    settings,
+    pools,
+    services: (s) => (s === snapshot ? boundServices : { ...services, consumers: s?.consumers ?? emptyDirectory }),
+    onComplete: () => { total++; },
+    onError: (err, where) => log.error({ err, where }, 'request failed'),
+  };
+
+  const servers: (http.Server | https.Server)[] = [];
+  let accepted = 0;
+  const sockets = new Set<Socket>();
+  const track = (s: Socket) => { accepted++; sockets.add(s); s.once('close', () => sockets.delete(s)); };
+  for (const addr of parseListen(init.proxyListen)) {
+    servers.push(await listenProxy(addr, runtime, track, () => snapshot, log));
+  }
+
+  process.on('message', (msg: PrimaryToWorker) => {
+    switch (msg.t) {
+      case 'config': {
+        let next: Snapshot;
+        try {
+          next = compileSnapshot(msg.config, { plugins: registry, log: plog, hash: msg.hash, activeHealthchecks: false });
+        } catch (err) {
+          log.error({ err }, 'config compile failed');
+          send({ t: 'ack', seq: msg.seq, hash: msg.hash, error: (err as Error).message });
+          return;
+        }
+        const old = snapshot;
+        snapshot = next;
+        boundServices = { ...services, consumers: next.consumers };
+        // Requests in flight hold `old`; its health checks can stop now.
+        old?.dispose();
+        send({ t: 'ack', seq: msg.seq, hash: msg.hash });
+        break;
+      }
+      case 'health': {
+        snapshot?.balancers.get(msg.upstream)?.setHealth(msg.target, msg.healthy);
+        break;
+      }
+      case 'reply': ipc?.onReply(msg); break;
+      case 'cache-invalidate': ipc?.invalidate(msg); break;
+      case 'drain': {
+        for (const s of servers) s.close();
+        for (const s of servers) (s as http.Server).closeIdleConnections?.();
+        const deadline = setTimeout(() => { for (const s of sockets) s.destroy(); }, msg.timeoutMs);
+        deadline.unref();
+        const check = setInterval(() => {
+          for (const s of servers) (s as http.Server).closeIdleConnections?.();
+          if (sockets.size === 0) {
+            clearInterval(check);
+            send({ t: 'drained' });
+            setTimeout(() => process.exit(0), 20).unref();
+          }
+        }, 25);
+        break;
+      }
+    }
+  });
+
+  const statsTimer = setInterval(() => {
+    send({ t: 'stats', total, active: sockets.size, accepted, heapUsed: process.memoryUsage().heapUsed });
+  }, 1000);
+  statsTimer.unref();
+  send({ t: 'listening', proxy: servers.map((s) => {
+    const a = s.address() as import('node:net').AddressInfo;
+    return { host: a.address, port: a.port, ssl: s instanceof https.Server };
+  }) });
+}
+
+async function listenProxy(addr: ListenAddress, runtime: FlowRuntime, track: (s: Socket) => void,
+  snapshot: () => Snapshot | null, log: ReturnType<typeof createLogger>): Promise<http.Server | https.Server> {
+  const flow = new RequestFlow(runtime, addr.ssl ? 'https' : 'http', addr.port);
+  const common = {
+    keepAliveTimeout: 60_000,
+    headersTimeout: 60_000,
+    requestTimeout: 300_000,
+    maxHeaderSize: 32 * 1024,
+    // Smuggling defence: reject ambiguous framing rather than guess.
+    insecureHTTPParser: false,
+    joinDuplicateHeaders: false,
+  };
+  const server = addr.ssl
+    ? https.createServer({
+      ...common,
+      SNICallback: (name, cb) => cb(null, snapshot()?.secureContext(name) ?? snapshot()?.defaultSecureContext ?? undefined),
+    })
+    : http.createServer(common);
+  server.on('request', flow.handle);
+  server.on('upgrade', flow.handleUpgrade);
+  server.on('connection', track);
+  server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+    if (!socket.writable) { socket.destroy(); return; }
+    // Kong answers oversized headers with 400 "Request header or cookie too large".
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const msg = tooLarge ? 'Request header or cookie too large' : 'Bad request';
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+    const body = `${status === 408 ? 'Request timeout' : msg}\n`;
+    socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: addr.host, port: addr.port, backlog: 16384 }, () => { server.off('error', reject); resolve(); });
+  });
+  log.debug({ addr }, 'proxy listening');
+  return server;
+}
