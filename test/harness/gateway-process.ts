@@ -1,0 +1,91 @@
+/**
+ * @module test/harness/gateway-process
+ * Starts a real `turnpike gateway` child process on free loopback ports and waits until it
+ * listens (and, with a config, until /status/ready says so). Tests talk to it over real sockets.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.ts';
+
+export const BIN = fileURLToPath(new URL('../../bin/turnpike.js', import.meta.url));
+
+export interface GatewayProcess {
+  readonly proxy: string;
+  readonly admin: string;
+  readonly status: string;
+  readonly proxyPort: number;
+  readonly child: ChildProcess;
+  readonly output: () => string;
+  /** POST /config with a JSON or YAML body. */
+  postConfig(body: string | object, query?: string): Promise<Response>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface GatewayStartOptions {
+  /** Declarative config (object → YAML/JSON file) or none for an empty gateway. */
+  config?: string | object;
+  workers?: number;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Wait for /status/ready = 200 (default: when a config is given). */
+  waitReady?: boolean;
+}
+
+export async function startGateway(opts: GatewayStartOptions = {}): Promise<GatewayProcess> {
+  const [proxyPort, adminPort, statusPort] = [await freePort(), await freePort(), await freePort()];
+  const args = [BIN, 'gateway',
+    '--proxy-listen', `127.0.0.1:${proxyPort}`,
+    '--admin-listen', `127.0.0.1:${adminPort}`,
+    '--status-listen', `127.0.0.1:${statusPort}`,
+    '--workers', String(opts.workers ?? 1),
+    '--log-level', 'error',
+    ...(opts.args ?? [])];
+  if (opts.config !== undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'turnpike-test-'));
+    const file = join(dir, typeof opts.config === 'string' ? 'kong.yml' : 'kong.json');
+    writeFileSync(file, typeof opts.config === 'string' ? opts.config : JSON.stringify(opts.config));
+    args.push('--config', file);
+  }
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const status = `http://127.0.0.1:${statusPort}`;
+  const deadline = Date.now() + 30_000;
+  const wantReady = opts.waitReady ?? opts.config !== undefined;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`gateway exited with ${child.exitCode}:\n${out}`);
+    if (Date.now() > deadline) { child.kill('SIGKILL'); throw new Error(`gateway did not start:\n${out}`); }
+    try {
+      const r = await fetch(`${status}/status${wantReady ? '/ready' : ''}`);
+      await r.arrayBuffer();
+      if (r.status === 200 || (!wantReady && r.status < 500)) break;
+    } catch { /* not listening yet */ }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const admin = `http://127.0.0.1:${adminPort}`;
+  return {
+    proxy: `http://127.0.0.1:${proxyPort}`,
+    admin,
+    status,
+    proxyPort,
+    child,
+    output: () => out,
+    postConfig: (body, query = '') => fetch(`${admin}/config${query}`, {
+      method: 'POST',
+      headers: { 'content-type': typeof body === 'string' ? 'text/yaml' : 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    }),
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

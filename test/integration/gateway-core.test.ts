@@ -1,0 +1,194 @@
+/**
+ * Gateway core end to end: a real `turnpike gateway` process, real upstream servers, real
+ * sockets. Covers routing, proxying headers, Kong's error statuses and bodies, the Admin API's
+ * config contract and workers.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
+import { startRecordingUpstream, startHangingUpstream, refusingPort, startRawUpstream, type Upstream } from '../harness/upstreams.ts';
+
+const DENY_PLUGIN = fileURLToPath(new URL('../fixtures/deny-plugin.ts', import.meta.url));
+const cleanup: (() => Promise<unknown>)[] = [];
+after(async () => { for (const c of cleanup.reverse()) await c(); });
+
+async function gw(opts: Parameters<typeof startGateway>[0]): Promise<GatewayProcess> {
+  const g = await startGateway(opts);
+  cleanup.push(() => g.stop());
+  return g;
+}
+async function upstream(): Promise<Upstream> {
+  const u = await startRecordingUpstream();
+  cleanup.push(() => u.close());
+  return u;
+}
+
+test('an empty gateway answers 404 on the proxy and 503 on /status/ready', async () => {
+  const g = await gw({ waitReady: false });
+  const r = await fetch(`${g.proxy}/anything`);
+  assert.equal(r.status, 404);
+  assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
+  assert.match(r.headers.get('server') ?? '', /^turnpike\//);
+  assert.ok(r.headers.get('x-kong-response-latency') !== null);
+  assert.equal(await r.text(), '{\n  "message":"no Route matched with those values"\n}');
+  const ready = await fetch(`${g.status}/status/ready`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { message: 'no configuration available (configuration hash is not initialized)' });
+});
+
+test('routes, strips the path and sets the forwarding headers', async () => {
+  const u = await upstream();
+  const g = await gw({
+    config: {
+      _format_version: '3.0',
+      services: [{ name: 'svc', url: `${u.url}/base`, routes: [{ name: 'r', paths: ['/api'], strip_path: true }] }],
+    },
+  });
+  const r = await fetch(`${g.proxy}/api/items?x=1`, { headers: { 'x-forwarded-for': '9.9.9.9', 'x-forwarded-host': 'evil.test' } });
+  assert.equal(r.status, 200);
+  const seen = await r.json() as { url: string; headers: Record<string, string> };
+  assert.equal(seen.url, '/base/items?x=1');
+  assert.equal(seen.headers['x-forwarded-for'], '9.9.9.9, 127.0.0.1');
+  assert.equal(seen.headers['x-forwarded-host'], '127.0.0.1', 'client X-Forwarded-Host is not trusted by default');
+  assert.equal(seen.headers['x-forwarded-proto'], 'http');
+  assert.equal(seen.headers['x-forwarded-port'], String(g.proxyPort));
+  assert.equal(seen.headers['x-forwarded-path'], '/api/items');
+  assert.equal(seen.headers['x-forwarded-prefix'], '/api');
+  assert.equal(seen.headers['x-real-ip'], '127.0.0.1');
+  assert.equal(seen.headers['host'], `127.0.0.1:${u.port}`);
+  assert.match(seen.headers['via'] ?? '', /^1\.1 turnpike\//);
+  assert.match(r.headers.get('via') ?? '', /1\.1 turnpike\//);
+  assert.ok(r.headers.get('x-kong-upstream-latency') !== null);
+  assert.ok(r.headers.get('x-kong-proxy-latency') !== null);
+  assert.equal(r.headers.get('x-kong-response-latency'), null);
+});
+
+test('upstream failures map to Kong statuses: 502 refused, 504 timeout, 502 garbage, 503 no service', async () => {
+  const refused = await refusingPort();
+  const hang = await startHangingUpstream();
+  cleanup.push(() => hang.close());
+  const garbage = await startRawUpstream((s) => s.end('this is not http\r\n\r\n'));
+  cleanup.push(() => garbage.close());
+  const g = await gw({
+    config: {
+      _format_version: '3.0',
+      services: [
+        { name: 'refused', url: `http://127.0.0.1:${refused}`, retries: 0, routes: [{ paths: ['/refused'] }] },
+        { name: 'hang', url: hang.url, read_timeout: 300, routes: [{ paths: ['/hang'] }] },
+        { name: 'garbage', url: garbage.url, retries: 0, routes: [{ paths: ['/garbage'] }] },
+      ],
+      routes: [{ name: 'orphan', paths: ['/orphan'] }],
+    },
+  });
+  const a = await fetch(`${g.proxy}/refused`);
+  assert.equal(a.status, 502);
+  assert.equal(await a.text(), 'An invalid response was received from the upstream server\n');
+  const b = await fetch(`${g.proxy}/hang`, { headers: { accept: 'application/json' } });
+  assert.equal(b.status, 504);
+  assert.equal(await b.text(), '{\n  "message":"The upstream server is timing out"\n}');
+  const c = await fetch(`${g.proxy}/garbage`);
+  assert.equal(c.status, 502);
+  await c.arrayBuffer();
+  const d = await fetch(`${g.proxy}/orphan`);
+  assert.equal(d.status, 503);
+  assert.equal(await d.text(), '{\n  "message":"no Service found with those values"\n}');
+});
+
+test('a test plugin short-circuits with the 45-byte 401 and the header phase still runs', async () => {
+  const u = await upstream();
+  const g = await gw({
+    args: ['--plugin', DENY_PLUGIN],
+    config: {
+      _format_version: '3.0',
+      services: [{ name: 's', url: u.url, routes: [{ paths: ['/echo'] }], plugins: [{ name: 'test-deny' }] }],
+    },
+  });
+  const r = await fetch(`${g.proxy}/echo`);
+  assert.equal(r.status, 401);
+  assert.equal(r.headers.get('www-authenticate'), 'Key realm="kong"');
+  assert.equal(r.headers.get('content-length'), '45');
+  assert.equal(r.headers.get('x-test-phase'), 'header-exit');
+  assert.equal(await r.text(), '{\n  "message":"No API key found in request"\n}');
+  const ok = await fetch(`${g.proxy}/echo`, { headers: { 'x-let-me-in': '1' } });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get('x-test-phase'), 'header-service');
+  const seen = await ok.json() as { headers: Record<string, string> };
+  assert.equal(seen.headers['x-test-deny'], 'passed');
+});
+
+test('POST /config: 201, 304 with check_hash, 400 refused whole while the old config keeps serving', async () => {
+  const u = await upstream();
+  const g = await gw({ waitReady: false, workers: 2 });
+  const good = { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ name: 'r', paths: ['/v1'] }] }] };
+  const r1 = await g.postConfig(good);
+  assert.equal(r1.status, 201);
+  await r1.arrayBuffer();
+  // Both workers serve it as soon as POST /config answered.
+  for (let i = 0; i < 10; i++) assert.equal((await fetch(`${g.proxy}/v1`)).status, 200);
+  const r2 = await g.postConfig(good, '?check_hash=1');
+  assert.equal(r2.status, 304);
+  const bad = { _format_version: '3.0', services: [{ name: 's', routes: [{ paths: ['/v2'] }] }] };
+  const r3 = await g.postConfig(bad, '?flatten_errors=1');
+  assert.equal(r3.status, 400);
+  const err = await r3.json() as { code: number; name: string; flattened_errors: { entity_type: string; errors: { field?: string; message: string }[] }[] };
+  assert.equal(err.code, 14);
+  assert.equal(err.name, 'invalid declarative configuration');
+  assert.equal(err.flattened_errors[0]!.entity_type, 'service');
+  assert.ok(err.flattened_errors[0]!.errors.some((e) => e.field === 'host' && e.message === 'required field missing'));
+  assert.equal((await fetch(`${g.proxy}/v1`)).status, 200, 'old config still serving');
+  const ready = await fetch(`${g.status}/status/ready`);
+  assert.equal(ready.status, 200);
+  const st = await (await fetch(`${g.admin}/status`)).json() as { configuration_hash: string };
+  assert.match(st.configuration_hash, /^[0-9a-f]{32}$/);
+});
+
+test('writes to entity endpoints are refused with 405 in DB-less mode', async () => {
+  const g = await gw({ waitReady: false });
+  const r = await fetch(`${g.admin}/routes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(r.status, 405);
+  assert.deepEqual(await r.json(), { code: 12, name: 'operation unsupported', message: "cannot create 'routes' entities when not using a database" });
+});
+
+test('round-robin over upstream targets, and retries move a refused connection to a healthy target', async () => {
+  const a = await upstream();
+  const b = await startRecordingUpstream((_req, res) => res.end('b'));
+  cleanup.push(() => b.close());
+  const dead = await refusingPort();
+  const g = await gw({
+    config: {
+      _format_version: '3.0',
+      upstreams: [{ name: 'pool.internal', targets: [{ target: `127.0.0.1:${a.port}` }, { target: `127.0.0.1:${b.port}` }] },
+        { name: 'flaky.internal', targets: [{ target: `127.0.0.1:${dead}` }, { target: `127.0.0.1:${b.port}` }] }],
+      services: [
+        { name: 'pool', host: 'pool.internal', port: 80, routes: [{ paths: ['/pool'] }] },
+        { name: 'flaky', host: 'flaky.internal', port: 80, retries: 3, routes: [{ paths: ['/flaky'] }] },
+      ],
+    },
+  });
+  for (let i = 0; i < 10; i++) await (await fetch(`${g.proxy}/pool`)).arrayBuffer();
+  assert.equal(a.requests.length, 5);
+  assert.equal(b.requests.length, 5);
+  for (let i = 0; i < 6; i++) {
+    const r = await fetch(`${g.proxy}/flaky`);
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), 'b');
+  }
+});
+
+test('SIGTERM drains: an in-flight request completes', async () => {
+  const slow = await startRecordingUpstream((_req, res) => setTimeout(() => res.end('late'), 500));
+  cleanup.push(() => slow.close());
+  const g = await gw({ config: { _format_version: '3.0', services: [{ name: 's', url: slow.url, routes: [{ paths: ['/'] }] }] } });
+  const pending = fetch(`${g.proxy}/x`);
+  await new Promise((r) => setTimeout(r, 100));
+  const code = g.stop('SIGTERM');
+  const r = await pending;
+  assert.equal(await r.text(), 'late');
+  assert.equal(await code, 0);
+  await assert.rejects(new Promise((resolve, reject) => {
+    const s = net.connect(g.proxyPort, '127.0.0.1', () => { s.destroy(); resolve(null); });
+    s.on('error', reject);
+  }));
+});
