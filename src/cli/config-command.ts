@@ -3,7 +3,8 @@
  * `turnpike config validate FILE`: the same parse and validation as `POST /config`, offline.
  */
 import { parseConfigText } from '../config/load.ts';
-import { validateConfig } from '../config/validate.ts';
+import { parseFailure, validateConfig } from '../config/validate.ts';
+import { declarativeErrorBody } from '../config/errors.ts';
 import { loadPluginRegistry } from '../plugins/registry.ts';
 import { readFileOrFail } from './main.ts';
 
@@ -14,13 +15,13 @@ export async function validateFile(file: string, pluginPaths: string[]): Promise
   try {
     parsed = parseConfigText(text, file);
   } catch (err) {
-    const message = (err as Error).message;
-    process.stderr.write(`${JSON.stringify({ code: 14, name: 'invalid declarative configuration', message: `declarative config is invalid: {error="${message}"}`, fields: { error: message } }, null, 2)}\n`);
+    process.stderr.write(`${JSON.stringify(declarativeErrorBody(parseFailure((err as Error).message), false), null, 2)}\n`);
     return 1;
   }
   const result = validateConfig(parsed, registry);
   if (!result.ok) {
-    process.stderr.write(`${JSON.stringify(result.error, null, 2)}\n`);
+    // The same body as POST /config?flatten_errors=1, plus the full tree for humans.
+    process.stderr.write(`${JSON.stringify({ ...declarativeErrorBody(result.error, true), fields: result.error.fields, message: result.error.message }, null, 2)}\n`);
     return 1;
   }
   const c = result.config;

@@ -15,8 +15,9 @@ import type { AdminBackend, ApplyResult, LoadedConfig } from '../admin/backend.t
 import { createAdminHandler } from '../admin/admin-api.ts';
 import { createStatusHandler } from '../admin/status-api.ts';
 import { configHash } from '../config/hash.ts';
+import { declarativeErrorBody } from '../config/errors.ts';
 import { parseConfigText } from '../config/load.ts';
-import { validateConfig } from '../config/validate.ts';
+import { parseFailure, validateConfig } from '../config/validate.ts';
 import { createLogger, pluginLogger } from '../observability/logger.ts';
 import { loadPluginRegistry, type PluginRegistry } from '../plugins/registry.ts';
 import { parseListen, type ListenAddress } from './listen.ts';
@@ -56,6 +57,10 @@ export interface RunningGateway {
   /** Validate and apply a config from inside the process (the all-in-one controller uses this). */
   apply(body: string | object, source: string): Promise<ApplyResult>;
   stop(): Promise<void>;
+}
+
+function invalidBody(error: Parameters<typeof declarativeErrorBody>[0], flatten: boolean) {
+  return declarativeErrorBody(error, flatten) as { code: 14; name: string; message: string; fields: object; flattened_errors?: unknown[] };
 }
 
 export class ConfigLoadError extends Error {
@@ -153,22 +158,16 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
         try {
           parsed = parseConfigText(body, options.filename);
         } catch (err) {
-          const message = (err as Error).message;
-          return { kind: 'invalid', error: { code: 14, name: 'invalid declarative configuration', message: `declarative config is invalid: {error="${message}"}`, fields: { error: message } } };
+          return { kind: 'invalid', error: invalidBody(parseFailure((err as Error).message), false) };
         }
       }
       const result = validateConfig(parsed, registry);
-      if (!result.ok) {
-        const error = { ...result.error } as { code: 14; name: string; message: string; fields: object; flattened_errors?: unknown[] };
-        if (!options.flattenErrors) delete error.flattened_errors;
-        return { kind: 'invalid', error };
-      }
+      if (!result.ok) return { kind: 'invalid', error: invalidBody(result.error, !!options.flattenErrors) };
       let next: Snapshot;
       try {
         next = compileSnapshot(result.config, { plugins: registry, log: pluginLogger(log), hash, activeHealthchecks: true });
       } catch (err) {
-        const message = (err as Error).message;
-        return { kind: 'invalid', error: { code: 14, name: 'invalid declarative configuration', message: `declarative config is invalid: {error="${message}"}`, fields: { error: message } } };
+        return { kind: 'invalid', error: invalidBody(parseFailure((err as Error).message), false) };
       }
       const loaded: LoadedConfig = { config: result.config, hash, loadedAt: Date.now(), source };
       const errors = await distribute(loaded);

@@ -1,0 +1,33 @@
+/**
+ * @module config/export
+ * The declarative form of a normalized config, as Kong's export writes it (`GET /config`,
+ * `turnpike config dump`): `_format_version: "3.0"`, `_transform: false` (secrets are already
+ * in stored form), flat collections with ids, foreign keys as id strings, nulls kept.
+ */
+import { stringify } from 'yaml';
+import { ENTITY_KEYS, type Config } from './entities.ts';
+
+/** Foreign-key fields per collection, written as the referenced id. */
+const FOREIGN_FIELDS = ['service', 'route', 'consumer', 'upstream', 'certificate', 'client_certificate'];
+
+export function exportConfig(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = { _format_version: '3.0', _transform: false };
+  for (const key of ENTITY_KEYS) {
+    const items = config[key] as unknown as Record<string, unknown>[];
+    if (items.length === 0) continue;
+    out[key] = items.map((item) => {
+      const row: Record<string, unknown> = { ...item };
+      for (const f of FOREIGN_FIELDS) {
+        const v = row[f];
+        if (typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string') row[f] = (v as { id: string }).id;
+      }
+      return row;
+    });
+  }
+  return out;
+}
+
+/** The export as YAML text (what Kong's `GET /config` puts in its `config` field). */
+export function exportConfigYaml(config: Config): string {
+  return stringify(exportConfig(config), { aliasDuplicateObjects: false, lineWidth: 0 });
+}
