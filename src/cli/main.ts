@@ -110,6 +110,28 @@ export async function main(argv: string[]): Promise<void> {
       await startExample(gatewayRunOptions(flags));
     });
 
+  program.command('translate')
+    .description('print the declarative config that Kubernetes manifests translate to')
+    .requiredOption('-f, --file <path...>', 'manifest files or folders, - for stdin')
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .addOption(new Option('--ingress-class <name>', 'the ingress class to serve').env('TURNPIKE_INGRESS_CLASS').default('kong'))
+    .option('--backend <ns/svc=host:port...>', 'where a Service without EndpointSlices sends traffic')
+    .action(async (flags) => {
+      const { translateCommand } = await import('./manifest-commands.ts');
+      process.exitCode = await translateCommand(flags);
+    });
+
+  gatewayOptions(program.command('run').description('run a gateway from Kubernetes manifests on one machine, no cluster'))
+    .requiredOption('-f, --file <path...>', 'manifest files or folders')
+    .option('--backend <ns/svc=host:port...>', 'where a Service without EndpointSlices sends traffic')
+    .addOption(new Option('--ingress-class <name>', 'the ingress class to serve').env('TURNPIKE_INGRESS_CLASS').default('kong'))
+    .option('--no-watch', 'do not re-apply when the files change')
+    .action(async (flags: GatewayFlags & { file: string[]; backend?: string[]; ingressClass: string; watch: boolean }) => {
+      const { runCommand } = await import('./manifest-commands.ts');
+      await runCommand(flags, gatewayRunOptions(flags));
+    });
+
   await program.parseAsync(argv);
 }
 
