@@ -68,9 +68,8 @@ function hostHeaderFor(host: string, port: number, protocol: string): string {
 }
 
 /** A synthetic upstream for a service that names a host: one target, health checks off. */
-function directUpstream(template: Upstream | undefined, host: string, port: number): { upstream: Upstream; target: Target } {
+function directUpstream(host: string, port: number): { upstream: Upstream; target: Target } {
   const upstream = {
-    ...(template ?? {}),
     id: `direct:${host}:${port}`, name: host, algorithm: 'round-robin', hash_on: 'none', hash_fallback: 'none',
     host_header: null, slots: 10000,
   } as Upstream;
@@ -163,7 +162,6 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
 
   const perService = new Map<string, ServiceUpstream>();
   const direct: Balancer[] = [];
-  const template = config.upstreams[0];
   const upstreamOf = (service: Service): ServiceUpstream => {
     let su = perService.get(service.id);
     if (su) return su;
@@ -171,8 +169,8 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
     if (u) {
       su = new BalancedServiceUpstream(balancers.get(u.name)!, service, u.host_header);
     } else {
-      const d = directUpstream(template, service.host, service.port);
-      const b = new Balancer({ ...d.upstream, healthchecks: passiveOff(d.upstream) } as Upstream, [d.target]);
+      const d = directUpstream(service.host, service.port);
+      const b = new Balancer({ ...d.upstream, healthchecks: defaultHealthchecks() } as Upstream, [d.target]);
       direct.push(b);
       su = new BalancedServiceUpstream(b, service, null);
     }
@@ -218,9 +216,8 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
   };
 }
 
-function passiveOff(u: Upstream): Upstream['healthchecks'] {
-  const hc = u.healthchecks;
-  if (hc) return hc;
+/** Kong's health-check defaults: every check off. */
+function defaultHealthchecks(): Upstream['healthchecks'] {
   return {
     threshold: 0,
     active: {

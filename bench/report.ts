@@ -1,0 +1,41 @@
+/**
+ * Turns bench/results/results.tsv into the BENCHMARKS.md table: medians per scenario and
+ * connection count, each beside nginx from the same file, as ratios.
+ *   node --import tsx bench/report.ts bench/results/results.tsv
+ */
+import { readFileSync } from 'node:fs';
+
+const file = process.argv[2] ?? new URL('./results/results.tsv', import.meta.url).pathname;
+const lines = readFileSync(file, 'utf8').trim().split('\n');
+const head = lines[0]!.split('\t');
+const col = (n: string) => head.indexOf(n);
+const rows = lines.slice(1).map((l) => l.split('\t'));
+const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2; };
+const groups = new Map<string, string[][]>();
+for (const r of rows) {
+  const key = `${r[col('name')]}\t${r[col('conns')]}`;
+  let g = groups.get(key);
+  if (!g) groups.set(key, (g = []));
+  g.push(r);
+}
+const stat = (name: string, conns: string) => {
+  const g = groups.get(`${name}\t${conns}`);
+  if (!g) return null;
+  const num = (c: string) => median(g.map((r) => Number(r[col(c)])));
+  return { rps: num('rps'), p50: num('p50_ms'), p99: num('p99_ms'), rss: num('rss_kb') / 1024, cpu: num('gw_cpu_us_req'), n: g.length, non2xx: num('non2xx') };
+};
+const out: string[] = [];
+out.push('| scenario | conns | req/s | p50 ms | p99 ms | peak RSS MiB | CPU µs/req | nginx req/s | nginx p99 ms | req/s ÷ nginx | p99 ÷ nginx | runs |');
+out.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+const names = [...new Set(rows.map((r) => r[col('name')]!))];
+for (const conns of [...new Set(rows.map((r) => r[col('conns')]!))]) {
+  const base = stat('nginx-proxy-w1', conns);
+  for (const name of names) {
+    const s = stat(name, conns);
+    if (!s) continue;
+    const ratio = base ? (s.rps / base.rps).toFixed(2) : '-';
+    const p99r = base ? (s.p99 / base.p99).toFixed(2) : '-';
+    out.push(`| ${name} | ${conns} | ${Math.round(s.rps)} | ${s.p50.toFixed(2)} | ${s.p99.toFixed(2)} | ${s.rss.toFixed(0)} | ${s.cpu.toFixed(1)} | ${base ? Math.round(base.rps) : '-'} | ${base ? base.p99.toFixed(2) : '-'} | ${ratio} | ${p99r} | ${s.n} |`);
+  }
+}
+process.stdout.write(`${out.join('\n')}\n`);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# npm run bench: Turnpike's load scenarios beside nginx (and the fastest minimal Node proxy),
+# measured in the same run on the same machine with the shared harness (bench/baseline/bench.sh:
+# nginx upstream on :9000, wrk pinned to core 1, proxy + upstream on core 0, 50 and 200 connections).
+# Results: bench/results/results.tsv; the markdown table with ratios: bench/results/table.md.
+#   ONLY=regex   run only matching scenarios      REPS=3 DURATION=10s   as bench.sh
+set -uo pipefail
+cd "$(dirname "$0")"
+ROOT=$(cd .. && pwd)
+need=()
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v wrk >/dev/null || need+=(wrk)
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+node --import tsx make-configs.ts
+export REPS=${REPS:-3} DURATION=${DURATION:-10s} CONNS=${CONNS:-50 200} OUT=${OUT:-$PWD/results/results.tsv}
+mkdir -p results
+TP="node $ROOT/bin/turnpike.js gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --log-level error"
+NG='nginx -p $RUNDIR -e $RUNDIR/err.log -c $BENCH/'
+KEY='apikey: key-alice-123'
+# name | url | command | env
+RUNS=(
+  "nginx-proxy-w1|http://127.0.0.1:8080/|${NG}nginx-proxy.conf -g 'worker_processes 1;'|"
+  "undici-stream|http://127.0.0.1:8091/|MODE=stream node proxy-undici.js|"
+  "turnpike-plain-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/plain.yml|"
+  "turnpike-key-auth-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/key-auth.yml|HEADER"
+  "turnpike-key-auth-rl-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/key-auth-rate-limiting.yml|HEADER"
+  "turnpike-cache-hit-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/proxy-cache.yml|"
+  "turnpike-getting-started-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/getting-started.yml|HEADER"
+  "turnpike-10k-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/large.yml|HEADER"
+  "turnpike-plain-w2|http://127.0.0.1:8000/|$TP --workers 2 --config $PWD/configs/plain.yml|"
+)
+for entry in "${RUNS[@]}"; do
+  IFS='|' read -r name url cmd env <<<"$entry"
+  [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]] && continue
+  warm=3s; [[ $cmd == *node* ]] && warm=15s
+  hdr=''; [ "$env" = HEADER ] && hdr=$KEY
+  HEADER=$hdr WARMUP=${WARMUP:-$warm} bash baseline/bench.sh "$name" "$url" "$cmd" || echo "[bench] $name failed" >&2
+done
+node --import tsx report.ts "$OUT" > results/table.md
+cat results/table.md
