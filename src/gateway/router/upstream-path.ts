@@ -35,7 +35,7 @@ export function buildUpstreamPath(servicePath: string | null, route: { matched: 
         path = base + (postfix.startsWith('/') ? postfix.slice(1) : postfix);
       }
     } else if (postfix === '') {
-      path = endsWithSlash ? `${base}/` : base;
+      path = endsWithSlash && requestPath !== '/' ? `${base}/` : base;
     } else {
       path = postfix.startsWith('/') ? base + postfix : `${base}/${postfix}`;
     }
