@@ -82,9 +82,13 @@ test('upstream failures map to Kong statuses: 502 refused, 504 timeout, 502 garb
       routes: [{ name: 'orphan', paths: ['/orphan'] }],
     },
   });
+  // fetch sends Accept: */*, which Kong answers with JSON; text/plain gets the plain template.
   const a = await fetch(`${g.proxy}/refused`);
   assert.equal(a.status, 502);
-  assert.equal(await a.text(), 'An invalid response was received from the upstream server\n');
+  assert.equal(await a.text(), '{\n  "message":"An invalid response was received from the upstream server"\n}');
+  const a2 = await fetch(`${g.proxy}/refused`, { headers: { accept: 'text/plain' } });
+  assert.equal(a2.headers.get('content-type'), 'text/plain; charset=utf-8');
+  assert.equal(await a2.text(), 'An invalid response was received from the upstream server\n');
   const b = await fetch(`${g.proxy}/hang`, { headers: { accept: 'application/json' } });
   assert.equal(b.status, 504);
   assert.equal(await b.text(), '{\n  "message":"The upstream server is timing out"\n}');
