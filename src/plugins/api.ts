@@ -59,6 +59,10 @@ export interface RequestView {
   /** The TCP peer address. */
   readonly remoteAddr: string;
   header(name: string): string | string[] | undefined;
+  /** Every value of a header as sent, one entry per header line (Node joins repeats in `headers`). */
+  headerValues(name: string): readonly string[];
+  /** `1.1`, `1.0`… as in the request line. */
+  readonly httpVersion: string;
   /** Parsed query arguments (computed once). A repeated argument gives an array. */
   query(): Readonly<Record<string, string | string[] | true>>;
   /** Reads the whole request body (once; later calls return the same buffer). */

@@ -70,6 +70,12 @@ export class ClientRequestView implements RequestView {
 
   header(name: string): string | string[] | undefined { return this.headers[name]; }
 
+  headerValues(name: string): readonly string[] {
+    return this.raw.headersDistinct[name] ?? [];
+  }
+
+  get httpVersion(): string { return this.raw.httpVersion; }
+
   query(): Record<string, string | string[] | true> {
     return (this.#query ??= parseQuery(this.rawQuery));
   }

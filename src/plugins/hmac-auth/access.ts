@@ -83,8 +83,7 @@ export function signingString(req: RequestView, headers: readonly string[]): str
 
 /** `HTTP/%.01f` of the request's version: 1.0, 1.1, 2.0. */
 function httpVersion(req: RequestView): string {
-  // RequestView does not carry the version; the gateway's view keeps the IncomingMessage as `raw`.
-  const v = (req as { raw?: { httpVersion?: string } }).raw?.httpVersion ?? '1.1';
+  const v = req.httpVersion || '1.1';
   return v.includes('.') ? v : `${v}.0`;
 }
 

@@ -61,8 +61,6 @@ export function firstHeader(req: RequestView, lowerName: string): string | undef
   return Array.isArray(v) ? v[0] : v;
 }
 
-interface DistinctHeaders { headersDistinct?: Record<string, string[] | undefined> }
-
 /**
  * All values of a request header, as Kong's `kong.request.get_headers()[name]` sees them: a string
  * for one header line, an array when the client sent the header more than once. Node joins
@@ -76,11 +74,9 @@ export function headerValues(req: RequestView, lowerName: string): string | stri
     v = req.headers[name];
   }
   if (typeof v === 'string' && v.includes(',')) {
-    // The plugin API does not expose raw header lines yet; the gateway's view keeps the
-    // IncomingMessage as `raw`, whose `headersDistinct` has them (cached by Node).
-    const raw = (req as { raw?: DistinctHeaders }).raw;
-    const lines = raw?.headersDistinct?.[name];
-    if (lines && lines.length > 1) return lines;
+    // Node joins repeated header lines with ", "; the raw lines tell a repeat from a comma.
+    const lines = req.headerValues(name);
+    if (lines.length > 1) return [...lines];
   }
   return v;
 }
