@@ -16,7 +16,7 @@ import {
 import { resolveSlot, type PluginInstance } from './pipeline/plugin-chain.ts';
 import { gatewayErrorBody, proxyErrorBody } from './response/errors.ts';
 import type { GatewaySettings } from './settings.ts';
-import type { Snapshot, Peer, ServiceUpstream } from './snapshot.ts';
+import { addStickyCookie, type Snapshot, type Peer, type ServiceUpstream } from './snapshot.ts';
 import { addForwardedHeaders, realClientIp, stripResponseHopByHop, upstreamHeadersFrom } from './upstream/request-headers.ts';
 import type { UpstreamPools } from './upstream/pools.ts';
 
@@ -233,10 +233,17 @@ export class RequestFlow {
     const { ctx, snapshot } = flow;
     const service = ctx.service!;
     const target: ServiceUpstream = snapshot!.upstreamOf(service);
+    const pending = target.prepare();
+    if (pending) {
+      // First request to a hostname target: wait for its lookup, once.
+      pending.then(() => { if (!flow.finished) this.#proxy(flow, buffered, tried); }, () => this.#error(flow, 503, 'name resolution failed'));
+      return;
+    }
     const tBalance = performance.now();
     const peer = target.pick(ctx, tried);
     if (!peer) {
-      return this.#error(flow, 503, target.noPeerMessage ?? 'failure to get a peer from the ring-balancer');
+      const e = target.noPeerError();
+      return this.#error(flow, e.status, e.message);
     }
     const settings = this.#rt.settings;
     const view = ctx.request;
@@ -324,6 +331,7 @@ export class RequestFlow {
       r.names[k] = canonicalHeaderName(k);
     }
     ctx.upstreamStatus = status;
+    addStickyCookie(ctx);
     if (settings.headers.via) {
       const via = r.headers['via'];
       r.setHeader('Via', via ? `${first(via)}, 1.1 turnpike/${settings.version}` : `1.1 turnpike/${settings.version}`);
@@ -494,8 +502,9 @@ export class RequestFlow {
     }
     const built = buildUpstreamPath(match.service.path, { matched: match.matchedPath, stripPath: match.route.strip_path }, normalized);
     const target = snapshot!.upstreamOf(match.service);
+    await target.prepare();
     const peer = target.pick(ctx, null);
-    if (!peer) return reject(503, 'failure to get a peer from the ring-balancer');
+    if (!peer) return reject(503, target.noPeerError().message);
     const headers = up.headers;
     addForwardedHeaders(headers, view.headers, {
       trusted: false, scheme: view.scheme, host: view.host, port: view.port, remoteAddr, clientIp: remoteAddr,

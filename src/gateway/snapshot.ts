@@ -14,7 +14,7 @@ import { IndexedConsumerDirectory } from './consumer-directory.ts';
 import { compilePluginChains, type CompiledChains } from './pipeline/plugin-chain.ts';
 import type { RequestContext } from './pipeline/context.ts';
 import { RouteIndex } from './router/index.ts';
-import { Balancer, type BalancerPeer, type HealthOutcome } from './upstream/balancer/index.ts';
+import { Balancer, mergeSetCookie, type BalancerPeer, type BalanceRequest, type HealthOutcome } from './upstream/balancer/index.ts';
 
 /** A peer as the request flow uses it. */
 export interface Peer {
@@ -32,8 +32,10 @@ export interface ServiceUpstream {
   pick(ctx: RequestContext, tried: readonly Peer[] | null): Peer | null;
   report(peer: Peer, outcome: HealthOutcome): void;
   release(peer: Peer): void;
-  /** Kong's message when pick returns null. */
-  readonly noPeerMessage?: string;
+  /** Kong's status and message when pick returns null (503 ring-balancer, DNS failures). */
+  noPeerError(): { status: number; message: string };
+  /** Pending hostname lookups to wait for before `pick`, or null (the usual case). */
+  prepare(): Promise<void> | null;
 }
 
 export interface Snapshot {
@@ -53,6 +55,8 @@ export interface Snapshot {
 }
 
 export interface CompileOptions {
+  /** The snapshot being replaced: target health carries over, so a push does not revive dead targets. */
+  previous?: Snapshot | null;
   plugins: ReadonlyMap<string, PluginDefinition>;
   log: PluginLogger;
   hash: string;
@@ -94,7 +98,8 @@ class BalancedServiceUpstream implements ServiceUpstream {
 
   #peerFor(bp: BalancerPeer): Peer {
     let p = this.#peers.get(bp);
-    if (!p) {
+    // A hostname target's address can change when its DNS entry is refreshed.
+    if (!p || p.address !== bp.address) {
       const https = this.#service.protocol === 'https' || this.#service.protocol === 'grpcs';
       const addr = bp.address;
       const origin = `${https ? 'https' : 'http'}://${isIP(addr) === 6 ? `[${addr}]` : addr}:${bp.port}`;
@@ -115,21 +120,35 @@ class BalancedServiceUpstream implements ServiceUpstream {
   }
   report(peer: Peer, outcome: HealthOutcome): void { this.#balancer.report(peer.balancerPeer, outcome); }
   release(peer: Peer): void { this.#balancer.release(peer.balancerPeer); }
+  noPeerError(): { status: number; message: string } { return this.#balancer.noPeerError(); }
+  prepare(): Promise<void> | null { return this.#balancer.prepare(); }
 }
 
-function balanceRequestOf(ctx: RequestContext) {
+export const STICKY = '_stickyCookie';
+
+/** Adds the balancer's sticky cookie, if one was generated, to the response headers. */
+export function addStickyCookie(ctx: RequestContext): void {
+  const sticky = ctx.shared[STICKY] as { name: string; header: string } | undefined;
+  if (sticky) ctx.response.setHeader('Set-Cookie', mergeSetCookie(ctx.response.headers['set-cookie'], sticky.header, sticky.name));
+}
+
+function balanceRequestOf(ctx: RequestContext): BalanceRequest {
   const req = ctx.request;
   return {
     clientIp: req.clientIp,
     consumerId: ctx.consumer?.id ?? null,
+    credentialId: ctx.credential?.id ?? null,
     header: (name: string) => req.headers[name.toLowerCase()],
-    cookie: (name: string) => cookieValue(req.headers['cookie'], name),
-    path: req.path,
-    query: (name: string) => {
-      const v = req.query()[name];
-      return v === undefined ? undefined : v === true ? '' : Array.isArray(v) ? v[0] : v;
+    // A cookie generated on an earlier try of this request counts as sent.
+    cookie: (name: string) => {
+      const set = ctx.shared[STICKY] as { name: string; value: string } | undefined;
+      return set && set.name === name ? set.value : cookieValue(req.headers['cookie'], name);
     },
+    path: req.path,
+    query: (name: string) => req.query()[name] as string | undefined,
     uriCapture: (name: string) => ctx.uriCaptures[name],
+    // Added to the response when the upstream answers (request-flow `respond`).
+    setCookie: (header: string, name: string, value: string) => { ctx.shared[STICKY] = { name, value, header }; },
   };
 }
 
@@ -157,7 +176,12 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
     list.push(t);
   }
   const balancers = new Map<string, Balancer>();
-  for (const u of config.upstreams) balancers.set(u.name, new Balancer(u, targetsByUpstream.get(u.id) ?? []));
+  for (const u of config.upstreams) {
+    const b = new Balancer(u, targetsByUpstream.get(u.id) ?? []);
+    const old = options.previous?.balancers.get(u.name);
+    if (old) b.inheritHealth(old);
+    balancers.set(u.name, b);
+  }
   const upstreamsByName = new Map(config.upstreams.map((u) => [u.name, u]));
 
   const perService = new Map<string, ServiceUpstream>();
@@ -170,7 +194,7 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
       su = new BalancedServiceUpstream(balancers.get(u.name)!, service, u.host_header);
     } else {
       const d = directUpstream(service.host, service.port);
-      const b = new Balancer({ ...d.upstream, healthchecks: defaultHealthchecks() } as Upstream, [d.target]);
+      const b = new Balancer({ ...d.upstream, healthchecks: defaultHealthchecks() } as Upstream, [d.target], { serviceHost: true });
       direct.push(b);
       su = new BalancedServiceUpstream(b, service, null);
     }

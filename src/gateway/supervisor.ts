@@ -165,7 +165,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
       if (!result.ok) return { kind: 'invalid', error: invalidBody(result.error, !!options.flattenErrors) };
       let next: Snapshot;
       try {
-        next = compileSnapshot(result.config, { plugins: registry, log: pluginLogger(log), hash, activeHealthchecks: true });
+        next = compileSnapshot(result.config, { previous: snapshot, plugins: registry, log: pluginLogger(log), hash, activeHealthchecks: true });
       } catch (err) {
         return { kind: 'invalid', error: invalidBody(parseFailure((err as Error).message), false) };
       }
@@ -175,6 +175,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
         next.dispose();
         // Workers that failed keep their previous snapshot; put the rest back on it too.
         if (current) await distribute(current);
+        log.error({ errors }, 'a worker refused a validated config; the previous config was restored');
         return { kind: 'failed', message: errors[0]! };
       }
       const old = snapshot;
@@ -194,6 +195,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     for (const [name, b] of s.balancers) {
       b.onChange((target: string, healthy: boolean) => {
         if (snapshot !== s) return;
+        // Only the primary's own checks are relayed; workers already know what they saw.
         log.warn({ upstream: name, target, healthy }, 'target health changed');
         broadcast({ t: 'health', upstream: name, target, healthy });
       });

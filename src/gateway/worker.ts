@@ -87,7 +87,7 @@ export async function runWorker(init: WorkerInit): Promise<void> {
       case 'config': {
         let next: Snapshot;
         try {
-          next = compileSnapshot(msg.config, { plugins: registry, log: plog, hash: msg.hash, activeHealthchecks: false });
+          next = compileSnapshot(msg.config, { previous: snapshot, plugins: registry, log: plog, hash: msg.hash, activeHealthchecks: false });
         } catch (err) {
           log.error({ err }, 'config compile failed');
           send({ t: 'ack', seq: msg.seq, hash: msg.hash, error: (err as Error).message });
@@ -102,7 +102,7 @@ export async function runWorker(init: WorkerInit): Promise<void> {
         break;
       }
       case 'health': {
-        snapshot?.balancers.get(msg.upstream)?.setHealth(msg.target, msg.healthy);
+        snapshot?.balancers.get(msg.upstream)?.setHealth(msg.target, msg.healthy, 'remote');
         break;
       }
       case 'reply': ipc?.onReply(msg); break;
