@@ -132,6 +132,29 @@ export async function main(argv: string[]): Promise<void> {
       await runCommand(flags, gatewayRunOptions(flags));
     });
 
+  program.command('controller')
+    .description('watch Kubernetes and push the translated config to every gateway')
+    .addOption(new Option('--kubeconfig <file>', 'kubeconfig (default: in-cluster, then ~/.kube/config)').env('KUBECONFIG'))
+    .addOption(new Option('--watch-namespace <ns>', 'only watch this namespace').env('TURNPIKE_WATCH_NAMESPACE'))
+    .addOption(new Option('--ingress-class <name>', 'the ingress class to serve').env('TURNPIKE_INGRESS_CLASS').default('kong'))
+    .addOption(new Option('--gateway-api-controller-name <name>', 'GatewayClass controllerName to serve').env('TURNPIKE_GATEWAY_API_CONTROLLER_NAME').default('konghq.com/kic-gateway-controller'))
+    .addOption(new Option('--gateway-admin-url <url...>', 'gateway Admin API URLs (static list)').env('TURNPIKE_GATEWAY_ADMIN_URL'))
+    .addOption(new Option('--kong-admin-svc <ns/name>', 'discover gateways from this Service\'s EndpointSlices').env('TURNPIKE_KONG_ADMIN_SVC'))
+    .addOption(new Option('--kong-admin-svc-port-names <names>', 'admin port names in those EndpointSlices').env('TURNPIKE_KONG_ADMIN_SVC_PORT_NAMES').default('admin,kong-admin,admin-tls,kong-admin-tls'))
+    .addOption(new Option('--admin-token <token>', 'bearer token for the gateways\' Admin API').env('TURNPIKE_ADMIN_TOKEN'))
+    .addOption(new Option('--publish-service <ns/name>', 'Service whose addresses go into Ingress status').env('TURNPIKE_PUBLISH_SERVICE'))
+    .addOption(new Option('--publish-status-address <addr...>', 'addresses for Ingress status').env('TURNPIKE_PUBLISH_STATUS_ADDRESS'))
+    .addOption(new Option('--health-probe-listen <addr>', '/healthz and /readyz').env('TURNPIKE_HEALTH_PROBE_LISTEN').default('0.0.0.0:10254'))
+    .addOption(new Option('--metrics-listen <addr>', 'Prometheus metrics').env('TURNPIKE_METRICS_LISTEN').default('0.0.0.0:10255'))
+    .addOption(new Option('--election-id <name>', 'Lease name for leader election').env('TURNPIKE_ELECTION_ID').default('5b374a9e.konghq.com'))
+    .addOption(new Option('--election-namespace <ns>', 'Lease namespace').env('POD_NAMESPACE').default('kong'))
+    .option('--no-leader-election', 'run without a Lease (a single controller replica)')
+    .addOption(new Option('--log-level <level>', 'debug, info, warn, error').env('TURNPIKE_LOG_LEVEL').default('info'))
+    .action(async (flags) => {
+      const { controllerCommand } = await import('./controller-command.ts');
+      await controllerCommand(flags);
+    });
+
   await program.parseAsync(argv);
 }
 
