@@ -50,7 +50,7 @@ export async function translateCommand(flags: TranslateFlags): Promise<number> {
 export interface RunFlags { file: string[]; backend?: string[]; ingressClass: string; watch: boolean }
 
 /** Runs a gateway from manifests and re-applies them when the files change. */
-export async function runCommand(flags: RunFlags, gatewayOptions: Omit<GatewayOptions, 'initialConfig'>): Promise<void> {
+export async function runCommand(flags: RunFlags, gatewayOptions: Omit<GatewayOptions, 'initialConfig'>): Promise<import('../gateway/supervisor.ts').RunningGateway> {
   const options: TranslateOptions = { ingressClass: flags.ingressClass, backends: parseBackends(flags.backend) };
   const { startGateway } = await import('./gateway-command.ts');
   const gw = await startGateway(gatewayOptions);
@@ -74,7 +74,7 @@ export async function runCommand(flags: RunFlags, gatewayOptions: Omit<GatewayOp
     }
   };
   await applyOnce();
-  if (!flags.watch) return;
+  if (!flags.watch) return gw;
   let timer: NodeJS.Timeout | null = null;
   let running = Promise.resolve();
   const schedule = () => {
@@ -90,4 +90,5 @@ export async function runCommand(flags: RunFlags, gatewayOptions: Omit<GatewayOp
       process.stderr.write(`cannot watch ${p}: ${(err as Error).message}\n`);
     }
   }
+  return gw;
 }

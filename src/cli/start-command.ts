@@ -1,15 +1,16 @@
 /**
  * @module cli/start-command
- * `npm start`: the getting-started example on one machine. It starts the echo upstream (as the
- * walkthrough's go-echo Deployment would run) and a gateway on `examples/getting-started`, then
- * prints what to try.
+ * `npm start`: the getting-started walkthrough on one machine. It starts the echo upstream (the
+ * walkthrough's go-echo Deployment), then runs a gateway from the walkthrough's Kubernetes
+ * manifests in `examples/getting-started/` the way `turnpike run` does (the echo Service resolves
+ * to the local echo server), and prints what to try.
  */
 import { fileURLToPath } from 'node:url';
 import { startEchoServer } from '../echo/echo-server.ts';
 import type { GatewayOptions } from '../gateway/supervisor.ts';
-import { startGateway } from './gateway-command.ts';
+import { runCommand } from './manifest-commands.ts';
 
-const EXAMPLE = fileURLToPath(new URL('../../examples/getting-started/kong.yml', import.meta.url));
+const EXAMPLE = fileURLToPath(new URL('../../examples/getting-started/', import.meta.url));
 
 export async function startExample(options: Omit<GatewayOptions, 'initialConfig'>): Promise<void> {
   const echoPort = Number(process.env.TURNPIKE_ECHO_PORT ?? 1027);
@@ -19,13 +20,13 @@ export async function startExample(options: Omit<GatewayOptions, 'initialConfig'
     POD_NAMESPACE: process.env.POD_NAMESPACE ?? 'kong',
     POD_IP: process.env.POD_IP ?? '127.0.0.1',
   });
-  const gw = await startGateway(options, EXAMPLE);
+  const gw = await runCommand({ file: [EXAMPLE], backend: [`kong/echo=127.0.0.1:${echoPort}`], ingressClass: 'kong', watch: true }, options);
   const p = gw.proxy[0];
   const host = !p || p.host === '0.0.0.0' || p.host === '::' ? 'localhost' : p.host;
   const url = `http://${host}:${p?.port ?? 8000}`;
   process.stdout.write([
     '',
-    `echo upstream on http://127.0.0.1:${echoPort}; getting-started config from ${EXAMPLE}`,
+    `echo upstream on http://127.0.0.1:${echoPort}; manifests from ${EXAMPLE} (edit them: changes apply at once)`,
     `Proxy: ${url}`,
     'Try:',
     `  curl -i ${url}/echo                              # 401, No API key found in request`,

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../config/validate.ts';
-import type { PluginDefinition } from '../api.ts';
+import type { PluginDefinition, PluginExit } from '../api.ts';
 import { makeContext, silentLog } from '../../../test/harness/plugin-context.ts';
 import plugin from './index.ts';
 
@@ -17,10 +17,10 @@ function validate(config: unknown): { ok: true; config: Record<string, unknown> 
   return { ok: false, errors: (r.error.fields.plugins as { config?: unknown }[])[0]!.config };
 }
 
-function decide(config: Record<string, unknown>, clientIp: string) {
+function decide(config: Record<string, unknown>, clientIp: string): PluginExit | undefined {
   const v = validate(config);
   assert.ok(v.ok, JSON.stringify(v));
-  return plugin.create(v.config as never, { entity: {} as never, log: silentLog }).access!(makeContext({ clientIp }));
+  return plugin.create(v.config as never, { entity: {} as never, log: silentLog }).access!(makeContext({ clientIp })) as PluginExit | undefined;
 }
 
 test('valid lists, status and message', () => {

@@ -271,7 +271,9 @@ export function createRequestTransformer(config: RequestTransformerConfig, log: 
     const out = kind === 'json' ? transformJson(body, env)
       : kind === 'form' ? transformForm(body, env)
         : transformMultipart(body, contentType, env);
-    if (out !== null) ctx.upstream.setBody(out);
+    if (out === null) return;
+    ctx.upstream.setBody(out);
+    ctx.upstream.setHeader('content-length', String(out.length));
   }
 
   /** GET/HEAD/TRACE: urlencoded body arguments join the query string. */
