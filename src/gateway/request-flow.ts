@@ -178,14 +178,15 @@ export class RequestFlow {
       const host = (flow.trusted && first(view.headers['x-forwarded-host'])) || view.host;
       return this.#exit(flow, { status: code, body: '', headers: { Location: `https://${host}${view.raw.url}` } });
     }
-    if (!match.service) return this.#error(flow, 503, 'no Service found with those values');
-
     const service = match.service;
-    const built = buildUpstreamPath(service.path, { matched: match.matchedPath, stripPath: route.strip_path }, view.normalizedPath);
-    ctx.upstream.path = built.path;
-    ctx.shared['_strippedPrefix'] = built.strippedPrefix;
-
-    const chain = snapshot!.chains.forRoute(route.id, service.id);
+    if (service) {
+      const built = buildUpstreamPath(service.path, { matched: match.matchedPath, stripPath: route.strip_path }, view.normalizedPath);
+      ctx.upstream.path = built.path;
+      ctx.shared['_strippedPrefix'] = built.strippedPrefix;
+    }
+    // A route without a service still runs its plugins (request-termination is the usual one);
+    // if none answers, Kong's 503 follows.
+    const chain = snapshot!.chains.forRoute(route.id, service?.id ?? null);
     ctx.active = [];
     this.#runAccess(flow, chain.slots, 0, chain.buffersResponse);
   }
@@ -208,17 +209,32 @@ export class RequestFlow {
       if (isThenable<void | PluginExit>(r)) {
         r.then((exit) => {
           if (flow.finished) return;
-          if (exit) return this.#exit(flow, exit);
+          if (exit) return this.#exitAfterAccess(flow, slots, i + 1, exit);
           this.#runAccess(flow, slots, i + 1, buffer);
         }, (err) => this.#pluginFailed(flow, err, inst));
         return;
       }
-      if (r) return this.#exit(flow, r);
+      if (r) return this.#exitAfterAccess(flow, slots, i + 1, r);
     }
+    if (!ctx.service) return this.#error(flow, 503, 'no Service found with those values');
     // Plugins collected after access may include some with a response handler.
     const buffered = buffer && ctx.active.some((p) => p.handlers.response);
     ctx.accessDoneAt = performance.now();
     this.#proxy(flow, buffered, null);
+  }
+
+  /**
+   * Kong still resolves the plugins after the one that exited (without running their access
+   * handlers), so e.g. cors and response-transformer see a key-auth 401 in their later phases.
+   */
+  #exitAfterAccess(flow: Flow, slots: readonly import('./pipeline/plugin-chain.ts').PluginSlot[], from: number, exit: PluginExit): void {
+    const ctx = flow.ctx;
+    const https = ctx.request.scheme === 'https';
+    for (let i = from; i < slots.length; i++) {
+      const inst = resolveSlot(slots[i]!, ctx.consumer?.id ?? null);
+      if (inst && (https ? inst.onHttps : inst.onHttp)) ctx.active.push(inst);
+    }
+    this.#exit(flow, exit);
   }
 
   #pluginFailed(flow: Flow, err: unknown, inst?: PluginInstance): void {
@@ -260,7 +276,9 @@ export class RequestFlow {
       }
       if (settings.upstreamRequestId) headers['x-kong-request-id'] = ctx.requestId;
     }
-    headers['host'] = ctx.route!.preserve_host && view.raw.headers.host ? view.raw.headers.host : peer.hostHeader;
+    if (!tried) flow.pluginHost = headers['host'] as string | undefined;
+    headers['host'] = flow.pluginHost
+      ?? (ctx.route!.preserve_host && view.raw.headers.host ? view.raw.headers.host : peer.hostHeader);
     const pathWithQuery = up.query ? `${up.path}?${up.query}` : up.path;
     ctx.upstreamUri = pathWithQuery;
     const attempt = { ip: peer.address, port: peer.port, balancer_latency: Math.round(performance.now() - tBalance) } as RequestContext['tries'][number];
@@ -423,12 +441,18 @@ export class RequestFlow {
       body = '';
     }
     if (exit.headers) for (const k in exit.headers) r.setHeader(k, exit.headers[k]!);
-    r.setHeader('Content-Length', Buffer.byteLength(body));
+    const bodiless = exit.status === 204 || exit.status === 304 || exit.status < 200;
+    if (bodiless) body = '';
+    else r.setHeader('Content-Length', Buffer.byteLength(body));
     if (settings.headers.responseLatency) r.setHeader('X-Kong-Response-Latency', Math.round(performance.now() - ctx.startedAt));
     if (settings.headers.server) r.setHeader('Server', `turnpike/${settings.version}`);
     if (settings.headers.requestId) r.setHeader('X-Kong-Request-Id', ctx.requestId);
-    this.writeHead(flow);
     const buf = typeof body === 'string' ? Buffer.from(body) : body;
+    if (!bodiless && ctx.active.some((p) => p.handlers.response)) {
+      void this.sendBuffered(flow, buf);
+      return;
+    }
+    this.writeHead(flow);
     this.bodyChunk(flow, buf.length ? buf : null);
     if (buf.length) this.bodyChunk(flow, null);
     ctx.bytesOut = buf.length;
@@ -557,6 +581,8 @@ interface Flow {
   snapshot: Snapshot | null;
   trusted: boolean;
   finished: boolean;
+  /** A Host header set by a plugin in access (request-transformer); it wins over preserve_host. */
+  pluginHost?: string;
 }
 
 function first(v: string | string[] | undefined): string | undefined {
