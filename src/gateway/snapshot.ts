@@ -234,6 +234,9 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
       return null;
     },
     dispose() {
+      for (const inst of chains.instances) {
+        try { inst.handlers.dispose?.(); } catch { /* a plugin's cleanup must not stop the swap */ }
+      }
       for (const b of balancers.values()) b.stop();
       for (const b of direct) b.stop();
     },

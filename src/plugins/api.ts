@@ -184,6 +184,8 @@ export interface PluginHandlers {
   body?(ctx: PluginContext, chunk: Buffer | null): void;
   /** After the response was sent. Must not throw; its work must not delay other requests. */
   log?(ctx: PluginContext): void;
+  /** Called once when the config this instance belongs to is replaced (timers, connections). */
+  dispose?(): void;
 }
 
 /** What `create` gets besides the config. */

@@ -15,6 +15,8 @@ import ipRestriction from './ip-restriction/index.ts';
 import requestSizeLimiting from './request-size-limiting/index.ts';
 import requestTransformer from './request-transformer/index.ts';
 import responseTransformer from './response-transformer/index.ts';
+import rateLimiting from './rate-limiting/index.ts';
+import proxyCache from './proxy-cache/index.ts';
 
 export const BUNDLED_PLUGINS: PluginDefinition[] = [
   keyAuth,
@@ -29,4 +31,6 @@ export const BUNDLED_PLUGINS: PluginDefinition[] = [
   requestSizeLimiting,
   requestTransformer,
   responseTransformer,
+  rateLimiting,
+  proxyCache,
 ];
