@@ -9,10 +9,10 @@ const METHODS = ['HEAD', 'GET', 'POST', 'PATCH', 'PUT'] as const;
 
 export const ProxyCacheSchema = Type.Object({
   response_code: Type.Array(Type.Integer({ minimum: 100, maximum: 900 }), { minItems: 1, default: [200, 301, 404] }),
-  request_method: Type.Array(Type.Union(METHODS.map((m) => Type.Literal(m))), { minItems: 1, default: ['GET', 'HEAD'] }),
+  request_method: Type.Array(Type.String({ enum: [...METHODS] }), { minItems: 1, default: ['GET', 'HEAD'] }),
   content_type: Type.Array(Type.String(), { minItems: 1, default: ['text/plain', 'application/json'] }),
   cache_ttl: Type.Integer({ exclusiveMinimum: 0, default: 300 }),
-  strategy: Type.Union([Type.Literal('memory')]),
+  strategy: Type.Unsafe<'memory'>(Type.String({ enum: ['memory'] })),
   cache_control: Type.Boolean({ default: false }),
   ignore_uri_case: Type.Boolean({ default: false }),
   storage_ttl: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
