@@ -26,6 +26,7 @@ import { compileSnapshot, type Snapshot } from './snapshot.ts';
 import { serveSharedState, type CacheInvalidation } from './shared-state/ipc.ts';
 import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from './worker.ts';
+import { ENTRY_PREFIX, decodeEntry } from '../plugins/proxy-cache/handler.ts';
 
 export interface GatewayOptions {
   version: string;
@@ -202,6 +203,38 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     }
   };
 
+  /**
+   * Kong's proxy-cache Admin endpoints. Entries are keyed `proxy-cache:<plugin id>:<cache key>`;
+   * purges reach the primary's store and every worker (mirrors, or the one worker's own cache).
+   */
+  const proxyCacheAdmin = (method: string, path: string): { status: number; body?: unknown } | null => {
+    const m = /^\/proxy-cache(?:\/([^/]+)(?:\/caches\/([^/]+))?)?\/?$/.exec(path);
+    if (!m) return null;
+    const ids = (current?.config.plugins ?? []).filter((p) => p.name === 'proxy-cache').map((p) => p.id);
+    const purge = (prefix: string | null, key: string | null) => {
+      if (key !== null) cache.delete(key); else cache.purge(prefix ?? '');
+      broadcast({ t: 'cache-invalidate', key, prefix } satisfies CacheInvalidation);
+    };
+    const [, first, second] = m;
+    if (!first) {
+      if (method !== 'DELETE') return { status: 405, body: { message: 'Method not allowed' } };
+      purge(ENTRY_PREFIX, null);
+      return { status: 204 };
+    }
+    const pluginIds = second !== undefined ? ids.filter((id) => id === first) : ids;
+    const key = second ?? first;
+    if (second !== undefined && pluginIds.length === 0) return { status: 404, body: { message: 'Not found' } };
+    const found = pluginIds.map((id) => `${ENTRY_PREFIX}${id}:${key}`).find((k) => cache.get(k) !== undefined);
+    if (method === 'DELETE') {
+      for (const id of pluginIds) purge(null, `${ENTRY_PREFIX}${id}:${key}`);
+      return { status: 204 };
+    }
+    if (method !== 'GET') return { status: 405, body: { message: 'Method not allowed' } };
+    if (!found) return { status: 404, body: { message: 'Not found' } };
+    const decoded = decodeEntry(cache.get(found)!);
+    return decoded ? { status: 200, body: { ...decoded.entry, body: decoded.body.toString('base64') } } : { status: 404, body: { message: 'Not found' } };
+  };
+
   const backend: AdminBackend = {
     version: opts.version,
     nodeId,
@@ -257,6 +290,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
       admin_token: opts.adminToken ? '******' : null,
     }),
     pids: () => ({ master: process.pid, workers: [...workers.values()].map((w) => w.worker.process.pid ?? 0) }),
+    pluginAdminRoute: async (method, path) => proxyCacheAdmin(method, path),
   };
 
   // Workers first: a config applied before they listen would be lost.

@@ -106,7 +106,12 @@ export async function runWorker(init: WorkerInit): Promise<void> {
         break;
       }
       case 'reply': ipc?.onReply(msg); break;
-      case 'cache-invalidate': ipc?.invalidate(msg); break;
+      case 'cache-invalidate':
+        if (ipc) ipc.invalidate(msg);
+        // With one worker the cache lives here: a purge from the Admin API lands on it directly.
+        else if (msg.key !== null) services.cache.delete(msg.key);
+        else services.cache.purge(msg.prefix ?? '');
+        break;
       case 'drain': {
         for (const s of servers) s.close();
         for (const s of servers) (s as http.Server).closeIdleConnections?.();

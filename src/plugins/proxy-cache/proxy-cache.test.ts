@@ -67,6 +67,17 @@ test('Miss, Hit shared by two workers, Bypass, vary, and no gzip for clients tha
     assert.ok(Number(again.r.headers.get('age')) >= 0);
   }
   assert.equal(n, 1, 'one upstream request for seven client requests');
+  // Admin purge of one key, then of everything.
+  const key = first.r.headers.get('x-cache-key')!;
+  const entry = await fetch(`${gw.admin}/proxy-cache/${key}`);
+  assert.equal(entry.status, 200);
+  assert.equal(((await entry.json()) as { status: number }).status, 200);
+  assert.equal((await fetch(`${gw.admin}/proxy-cache/${key}`, { method: 'DELETE' })).status, 204);
+  assert.equal((await fetch(`${gw.admin}/proxy-cache/${key}`)).status, 404);
+  assert.equal((await get('/a')).r.headers.get('x-cache-status'), 'Miss');
+  assert.equal((await get('/a')).r.headers.get('x-cache-status'), 'Hit');
+  assert.equal((await fetch(`${gw.admin}/proxy-cache`, { method: 'DELETE' })).status, 204);
+  assert.equal((await get('/a')).r.headers.get('x-cache-status'), 'Miss');
   assert.equal((await get('/a', { 'x-lang': 'fr' })).r.headers.get('x-cache-status'), 'Miss', 'vary_headers splits the key');
   assert.equal((await get('/a', { 'x-lang': 'fr' })).r.headers.get('x-cache-status'), 'Hit');
   assert.equal((await fetch(`${gw.proxy}/a`, { method: 'POST', body: 'x' })).headers.get('x-cache-status'), 'Bypass');
