@@ -39,6 +39,8 @@ interface Candidate {
   service: Service | null;
   prefix: string | null;
   regex: RegExp | null;
+  /** For regex paths: the literal text every match starts with ('' when none). */
+  regexPrefix: string;
   methods: Set<string> | null;
   headers: HeaderRule[] | null;
   snis: Set<string> | null;
@@ -47,6 +49,34 @@ interface Candidate {
 }
 
 interface HostRule { exact: string | null; suffix: string | null; prefix: string | null; port: number | null }
+
+/**
+ * The literal text every match of an (anchored) regex path starts with, so regex routes can be
+ * indexed by prefix like plain ones: `/api/v1/items/\\d+` -> `/api/v1/items/`. Conservative: any
+ * alternation, group or class ends it, and a quantified last character is dropped.
+ */
+export function literalPrefix(pattern: string): string {
+  if (pattern.includes('|')) return '';
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const ch = pattern[i]!;
+    let lit: string | null = null;
+    let width = 1;
+    if (ch === '\\') {
+      const next = pattern[i + 1];
+      if (next !== undefined && /[^A-Za-z0-9]/.test(next)) { lit = next; width = 2; }
+    } else if (!'.^$|?*+()[]{}'.includes(ch)) {
+      lit = ch;
+    }
+    if (lit === null) break;
+    const after = pattern[i + width];
+    if (after === '?' || after === '*' || after === '{') break;
+    out += lit;
+    i += width - 1;
+    if (after === '+') break;
+  }
+  return out;
+}
 
 const NO_CAPTURES: Record<string, string> = Object.freeze(Object.create(null)) as Record<string, string>;
 
@@ -70,9 +100,10 @@ class Bucket {
   readonly others: Candidate[] = [];
 
   add(c: Candidate): void {
-    if (c.prefix !== null) {
-      let list = this.byPrefix.get(c.prefix);
-      if (!list) this.byPrefix.set(c.prefix, (list = []));
+    const key = c.prefix ?? c.regexPrefix;
+    if (key) {
+      let list = this.byPrefix.get(key);
+      if (!list) this.byPrefix.set(key, (list = []));
       list.push(c);
     } else {
       this.others.push(c);
@@ -111,7 +142,9 @@ function headerValues(v: string | string[] | undefined): string[] | null {
 
 export class RouteIndex {
   readonly #exact = new Map<string, Bucket>();
-  readonly #wildcard: { rule: HostRule; bucket: Bucket }[] = [];
+  /** `*.example.com` buckets by suffix (`.example.com`), `example.*` by prefix (`example.`). */
+  readonly #suffix = new Map<string, Bucket>();
+  readonly #prefix = new Map<string, Bucket>();
   readonly #hostless = new Bucket();
   readonly size: number;
 
@@ -139,7 +172,8 @@ export class RouteIndex {
         const isRegex = p !== null && p.startsWith('~');
         const regex = isRegex ? new RegExp(`^(?:${p!.slice(1)})`) : null;
         const c: Candidate = {
-          rank: 0, route, service, prefix: p !== null && !isRegex ? p : null, regex, methods, headers: headerRules, snis, hosts,
+          rank: 0, route, service, prefix: p !== null && !isRegex ? p : null, regex, regexPrefix: isRegex ? literalPrefix(p!.slice(1)) : '',
+          methods, headers: headerRules, snis, hosts,
         };
         const pathLen = p === null ? 0 : isRegex ? p.length - 1 : p.length;
         cands.push({ c, key: [weight, plainHosts, headerCount, isRegex ? 1 : 0, isRegex ? route.regex_priority : 0, pathLen, -order] });
@@ -159,14 +193,17 @@ export class RouteIndex {
           if (!b) this.#exact.set(h.exact, (b = new Bucket()));
           b.add(c);
         } else {
-          let w = this.#wildcard.find((x) => x.rule.suffix === h.suffix && x.rule.prefix === h.prefix);
-          if (!w) this.#wildcard.push((w = { rule: { ...h, port: null }, bucket: new Bucket() }));
-          w.bucket.add(c);
+          const map = h.suffix !== null ? this.#suffix : this.#prefix;
+          const key = h.suffix ?? h.prefix!;
+          let b = map.get(key);
+          if (!b) map.set(key, (b = new Bucket()));
+          b.add(c);
         }
       }
     }
     for (const b of this.#exact.values()) b.seal();
-    for (const w of this.#wildcard) w.bucket.seal();
+    for (const b of this.#suffix.values()) b.seal();
+    for (const b of this.#prefix.values()) b.seal();
     this.#hostless.seal();
     this.size = cands.length;
   }
@@ -176,10 +213,11 @@ export class RouteIndex {
     const lists: Candidate[][] = [];
     const exact = this.#exact.get(host);
     if (exact) exact.collect(req.path, lists);
-    for (const w of this.#wildcard) {
-      const r = w.rule;
-      if (r.suffix !== null ? host.length > r.suffix.length && host.endsWith(r.suffix) : host.length > r.prefix!.length && host.startsWith(r.prefix!)) {
-        w.bucket.collect(req.path, lists);
+    // Each label boundary of the host names one possible wildcard: O(labels), not O(routes).
+    if (this.#suffix.size > 0 || this.#prefix.size > 0) {
+      for (let dot = host.indexOf('.'); dot !== -1; dot = host.indexOf('.', dot + 1)) {
+        if (dot > 0) this.#suffix.get(host.slice(dot))?.collect(req.path, lists);
+        if (dot < host.length - 1) this.#prefix.get(host.slice(0, dot + 1))?.collect(req.path, lists);
       }
     }
     this.#hostless.collect(req.path, lists);

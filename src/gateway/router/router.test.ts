@@ -153,3 +153,35 @@ test('normalizePath never throws, is idempotent and never leaves dot segments or
     assert.ok(!once.includes('/./'));
   }), { numRuns: 2000 });
 });
+
+test('regex literal prefixes used for indexing are conservative', async () => {
+  const { literalPrefix } = await import('./route-index.ts');
+  const cases: [string, string][] = [
+    ['/api/v1/items/\\d+$', '/api/v1/items/'],
+    ['/ab?c', '/a'],
+    ['/a(b|c)', ''],
+    ['/x\\.y/z', '/x.y/z'],
+    ['/users/(?<id>\\d+)', '/users/'],
+    ['/a+b', '/a'],
+    ['/a{2}', '/'],
+    ['[/]x', ''],
+    ['/v\\d', '/v'],
+  ];
+  for (const [pattern, prefix] of cases) assert.equal(literalPrefix(pattern), prefix, pattern);
+});
+
+test('indexed regex and wildcard routes still win by priority among thousands', () => {
+  const rs: Route[] = [];
+  for (let i = 0; i < 2000; i++) {
+    rs.push(route(`w${i}`, { hosts: [`*.t${i}.example.com`] }));
+    rs.push(route(`x${i}`, { paths: [`~/api/v${i}/items/\\d+$`] }));
+    rs.push(route(`p${i}`, { paths: [`/api/v${i}`] }));
+  }
+  rs.push(route('prefixwild', { hosts: ['shop.*'], paths: ['/'] }));
+  const idx = new RouteIndex(rs, services);
+  assert.equal(idx.match(req({ path: '/api/v1999/items/42' }))?.route.name, 'x1999');
+  assert.equal(idx.match(req({ path: '/api/v1999/items/x' }))?.route.name, 'p1999');
+  assert.equal(idx.match(req({ host: 'a.b.t1500.example.com', path: '/z' }))?.route.name, 'w1500');
+  assert.equal(idx.match(req({ host: 'shop.example.org', path: '/z' }))?.route.name, 'prefixwild');
+  assert.equal(idx.match(req({ host: 't1500.example.com', path: '/z' })), null);
+});
