@@ -23,13 +23,14 @@ function gatewayOptions(cmd: Command): Command {
     .addOption(new Option('--real-ip-header <name>', 'header with the client IP from trusted peers').env('TURNPIKE_REAL_IP_HEADER').default('X-Real-IP'))
     .addOption(new Option('--real-ip-recursive', 'skip trusted addresses in the real-IP header').env('TURNPIKE_REAL_IP_RECURSIVE'))
     .addOption(new Option('--plugin <file...>', 'load a custom plugin module (repeatable)').env('TURNPIKE_PLUGINS'))
-    .addOption(new Option('--admin-token <token>', 'require this bearer token on the Admin API').env('TURNPIKE_ADMIN_TOKEN'));
+    .addOption(new Option('--admin-token <token>', 'require this bearer token on the Admin API').env('TURNPIKE_ADMIN_TOKEN'))
+    .addOption(new Option('--client-max-body-size <size>', 'largest request body (e.g. 10m, 512k; 0 = unlimited, as Kong)').env('TURNPIKE_CLIENT_MAX_BODY_SIZE').default('0'));
 }
 
 interface GatewayFlags {
   proxyListen: string; adminListen: string; statusListen: string; workers?: string; logLevel: string;
   headers: string; headersUpstream: string; trustedIps?: string; realIpHeader: string; realIpRecursive?: boolean;
-  plugin?: string[] | string; adminToken?: string;
+  plugin?: string[] | string; adminToken?: string; clientMaxBodySize?: string;
 }
 
 function workerCount(v: string | undefined): number {
@@ -37,6 +38,13 @@ function workerCount(v: string | undefined): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--workers must be a positive integer or "auto", got '${v}'`);
   return n;
+}
+
+/** nginx-style sizes: `1024`, `8k`, `10m`, `1g`. */
+export function parseSize(v: string): number {
+  const m = /^(\d+)([kmg]?)$/i.exec(v.trim());
+  if (!m) throw new Error(`invalid size '${v}': expected a number with an optional k, m or g suffix`);
+  return Number(m[1]) * ({ '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']);
 }
 
 function pluginPaths(v: string[] | string | undefined): string[] {
@@ -55,6 +63,7 @@ export function gatewayRunOptions(flags: GatewayFlags) {
     settings: {
       version: VERSION, headers: flags.headers, headersUpstream: flags.headersUpstream,
       trustedIps: flags.trustedIps, realIpHeader: flags.realIpHeader, realIpRecursive: !!flags.realIpRecursive,
+      clientMaxBodySize: parseSize(flags.clientMaxBodySize ?? '0'),
     },
     pluginPaths: pluginPaths(flags.plugin),
     adminToken: flags.adminToken,

@@ -96,6 +96,8 @@ export class RequestFlow {
       if (req.rawHeaders[i]!.length + req.rawHeaders[i - 1]!.length > MAX_HEADER_LINE) return this.#plainError(req, res, 400);
     }
     if (req.method === 'TRACE') return this.#plainError(req, res, 405);
+    const max = settings.clientMaxBodySize;
+    if (max > 0 && Number(req.headers['content-length'] ?? 0) > max) return this.#plainError(req, res, 413);
     let pathAndQuery = url;
     if (url[0] !== '/') {
       // absolute-form (RFC 9112 §3.2.2): route on its path.

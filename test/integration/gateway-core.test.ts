@@ -196,3 +196,15 @@ test('SIGTERM drains: an in-flight request completes', async () => {
     s.on('error', reject);
   }));
 });
+
+test('a body over --client-max-body-size gets 413 Payload too large', async () => {
+  const u = await upstream();
+  const g = await gw({ args: ['--client-max-body-size', '1k'], config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] } });
+  const big = await fetch(`${g.proxy}/up`, { method: 'POST', body: 'x'.repeat(2000), headers: { accept: 'application/json' } });
+  assert.equal(big.status, 413);
+  assert.equal(await big.text(), '{\n  "message":"Payload too large"\n}');
+  const small = await fetch(`${g.proxy}/up`, { method: 'POST', body: 'x'.repeat(1000) });
+  assert.equal(small.status, 200);
+  await small.arrayBuffer();
+  assert.equal(u.requests.length, 1);
+});
