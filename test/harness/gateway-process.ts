@@ -32,10 +32,14 @@ export interface GatewayStartOptions {
   env?: Record<string, string>;
   /** Wait for /status/ready = 200 (default: when a config is given). */
   waitReady?: boolean;
+  /** Fixed ports (e.g. to restart a gateway where it was); free ones by default. */
+  ports?: { proxy: number; admin: number; status: number };
 }
 
 export async function startGateway(opts: GatewayStartOptions = {}): Promise<GatewayProcess> {
-  const [proxyPort, adminPort, statusPort] = [await freePort(), await freePort(), await freePort()];
+  const [proxyPort, adminPort, statusPort] = opts.ports
+    ? [opts.ports.proxy, opts.ports.admin, opts.ports.status]
+    : [await freePort(), await freePort(), await freePort()];
   const args = [BIN, 'gateway',
     '--proxy-listen', `127.0.0.1:${proxyPort}`,
     '--admin-listen', `127.0.0.1:${adminPort}`,
