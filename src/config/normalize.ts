@@ -48,6 +48,11 @@ const DEFAULT_HEALTHCHECKS: Healthchecks = {
   },
 };
 
+/** Kong's health-check defaults (every check off), as a fresh copy the caller may change. */
+export function defaultHealthchecks(): Healthchecks {
+  return structuredClone(DEFAULT_HEALTHCHECKS);
+}
+
 export const DEFAULT_PLUGIN_PROTOCOLS: RouteProtocol[] = ['grpc', 'grpcs', 'http', 'https'];
 
 function or<T>(v: unknown, d: T): T {

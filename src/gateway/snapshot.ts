@@ -10,6 +10,7 @@ import { createSecureContext, type SecureContext } from 'node:tls';
 import { isIP } from 'node:net';
 import type { Config, Service, Upstream, Target } from '../config/entities.ts';
 import type { PluginDefinition, PluginLogger } from '../plugins/api.ts';
+import { defaultHealthchecks } from '../config/normalize.ts';
 import { IndexedConsumerDirectory } from './consumer-directory.ts';
 import { compilePluginChains, type CompiledChains } from './pipeline/plugin-chain.ts';
 import type { RequestContext } from './pipeline/context.ts';
@@ -243,19 +244,3 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
   };
 }
 
-/** Kong's health-check defaults: every check off. */
-function defaultHealthchecks(): Upstream['healthchecks'] {
-  return {
-    threshold: 0,
-    active: {
-      type: 'http', timeout: 1, concurrency: 10, http_path: '/', https_verify_certificate: true, https_sni: null, headers: null,
-      healthy: { interval: 0, successes: 0, http_statuses: [200, 302] },
-      unhealthy: { interval: 0, tcp_failures: 0, timeouts: 0, http_failures: 0, http_statuses: [429, 404, 500, 501, 502, 503, 504, 505] },
-    },
-    passive: {
-      type: 'http',
-      healthy: { successes: 0, http_statuses: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308] },
-      unhealthy: { tcp_failures: 0, timeouts: 0, http_failures: 0, http_statuses: [429, 500, 503] },
-    },
-  };
-}

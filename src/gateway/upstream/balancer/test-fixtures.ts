@@ -8,21 +8,8 @@ import type { BalanceRequest } from './hash-value.ts';
 
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
-export function defaultHealthchecks(): Healthchecks {
-  return {
-    threshold: 0,
-    active: {
-      type: 'http', timeout: 1, concurrency: 10, http_path: '/', https_verify_certificate: true, https_sni: null, headers: null,
-      healthy: { interval: 0, successes: 0, http_statuses: [200, 302] },
-      unhealthy: { interval: 0, tcp_failures: 0, timeouts: 0, http_failures: 0, http_statuses: [429, 404, 500, 501, 502, 503, 504, 505] },
-    },
-    passive: {
-      type: 'http',
-      healthy: { successes: 0, http_statuses: [200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306, 307, 308] },
-      unhealthy: { tcp_failures: 0, timeouts: 0, http_failures: 0, http_statuses: [429, 500, 503] },
-    },
-  };
-}
+export { defaultHealthchecks } from '../../../config/normalize.ts';
+import { defaultHealthchecks } from '../../../config/normalize.ts';
 
 function merge<T>(base: T, patch: DeepPartial<T> | undefined): T {
   if (!patch) return base;
