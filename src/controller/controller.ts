@@ -15,7 +15,7 @@ import type { K8sObject } from './store/objects.ts';
 import type { TranslateOptions } from './translator/index.ts';
 import { GatewayClient } from './sync/gateway-push.ts';
 import { SyncLoop, type SyncReport } from './sync/sync-loop.ts';
-import { watchResources, createEvent, patchStatus, LeaderElector, type KindSpec } from './k8s/index.ts';
+import { watchResources, createEvent, patchStatus, LeaderElector, KNOWN_KINDS, type KindSpec } from './k8s/index.ts';
 import { writeStatus } from './status/status-writer.ts';
 import { parseListen } from '../gateway/listen.ts';
 
@@ -39,21 +39,9 @@ export interface ControllerOptions {
 }
 
 /** The kinds the controller reads (KIC's set for DB-less). */
-export const WATCHED_KINDS: KindSpec[] = [
-  { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
-  { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
-  { group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', kind: 'EndpointSlice', namespaced: true },
-  { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', kind: 'Ingress', namespaced: true },
-  { group: 'networking.k8s.io', version: 'v1', plural: 'ingressclasses', kind: 'IngressClass', namespaced: false },
-  { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gatewayclasses', kind: 'GatewayClass', namespaced: false },
-  { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'gateways', kind: 'Gateway', namespaced: true },
-  { group: 'gateway.networking.k8s.io', version: 'v1', plural: 'httproutes', kind: 'HTTPRoute', namespaced: true },
-  { group: 'gateway.networking.k8s.io', version: 'v1beta1', plural: 'referencegrants', kind: 'ReferenceGrant', namespaced: true },
-  { group: 'configuration.konghq.com', version: 'v1', plural: 'kongplugins', kind: 'KongPlugin', namespaced: true },
-  { group: 'configuration.konghq.com', version: 'v1', plural: 'kongclusterplugins', kind: 'KongClusterPlugin', namespaced: false },
-  { group: 'configuration.konghq.com', version: 'v1', plural: 'kongconsumers', kind: 'KongConsumer', namespaced: true },
-  { group: 'configuration.konghq.com', version: 'v1beta1', plural: 'kongupstreampolicies', kind: 'KongUpstreamPolicy', namespaced: true },
-];
+const WATCHED = new Set(['Service', 'Secret', 'EndpointSlice', 'Ingress', 'IngressClass', 'GatewayClass', 'Gateway', 'HTTPRoute',
+  'ReferenceGrant', 'KongPlugin', 'KongClusterPlugin', 'KongConsumer', 'KongUpstreamPolicy']);
+export const WATCHED_KINDS: KindSpec[] = KNOWN_KINDS.filter((k) => WATCHED.has(k.kind));
 
 export interface RunningController {
   readonly sync: SyncLoop;

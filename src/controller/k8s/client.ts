@@ -132,7 +132,8 @@ export async function kubeRequest<T = Record<string, unknown>>(kc: KubeConfig, m
 }
 
 /** Built-in knowledge of the kinds the controller writes to, so no discovery round trip is needed. */
-const knownKinds: KindSpec[] = [
+/** The kinds the controller knows without asking discovery. */
+export const KNOWN_KINDS: readonly KindSpec[] = [
   { group: '', version: 'v1', plural: 'services', kind: 'Service', namespaced: true },
   { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true },
   { group: '', version: 'v1', plural: 'events', kind: 'Event', namespaced: true },
@@ -164,7 +165,7 @@ export async function resolveKind(kc: KubeConfig, apiVersion: string, kind: stri
   const slash = apiVersion.lastIndexOf('/');
   const group = slash < 0 ? '' : apiVersion.slice(0, slash);
   const version = slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
-  const known = knownKinds.find((k) => k.group === group && k.kind === kind);
+  const known = KNOWN_KINDS.find((k) => k.group === group && k.kind === kind);
   if (known) return { ...known, version };
   let cache = discovered.get(kc);
   if (!cache) { cache = new Map(); discovered.set(kc, cache); }

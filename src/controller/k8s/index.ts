@@ -5,7 +5,7 @@
  */
 export {
   type KindSpec, type KubeObject, type RequestOptions, KubeApiError,
-  loadKubeConfig, kubeRequest, resolveKind, collectionPath, objectPath, apiPrefix, groupVersion,
+  KNOWN_KINDS, loadKubeConfig, kubeRequest, resolveKind, collectionPath, objectPath, apiPrefix, groupVersion,
 } from './client.ts';
 export { type ResourceEventType, type ResourceWatch, type WatchResourcesOptions, type WatchLog, watchResources } from './informer.ts';
 export { type EventType, type EventOptions, type ObjectReference, createEvent, patchStatus } from './writes.ts';
