@@ -208,3 +208,29 @@ test('a body over --client-max-body-size gets 413 Payload too large', async () =
   await small.arrayBuffer();
   assert.equal(u.requests.length, 1);
 });
+
+test('an upstream that resets before answering gets 502; a slow drip streams through intact', async () => {
+  const reset = await startRawUpstream((sock) => sock.destroy());
+  cleanup.push(() => reset.close());
+  const drip = await startRecordingUpstream((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    let i = 0;
+    const t = setInterval(() => { res.write(`chunk${i}\n`); if (++i === 5) { clearInterval(t); res.end(); } }, 60);
+  });
+  cleanup.push(() => drip.close());
+  const g = await gw({
+    config: {
+      _format_version: '3.0',
+      services: [
+        { name: 'reset', url: reset.url, retries: 0, routes: [{ paths: ['/reset'] }] },
+        { name: 'drip', url: drip.url, read_timeout: 1000, routes: [{ paths: ['/drip'] }] },
+      ],
+    },
+  });
+  const r = await fetch(`${g.proxy}/reset`);
+  assert.equal(r.status, 502);
+  await r.arrayBuffer();
+  const d = await fetch(`${g.proxy}/drip`);
+  assert.equal(d.status, 200);
+  assert.equal(await d.text(), 'chunk0\nchunk1\nchunk2\nchunk3\nchunk4\n');
+});
