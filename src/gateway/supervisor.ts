@@ -117,6 +117,13 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
           break;
         }
         case 'stats': state.stats = m; break;
+        case 'health':
+          // A worker's passive check: record it here (Admin /health) and tell the other workers.
+          snapshot?.balancers.get(m.upstream)?.setHealth(m.target, m.healthy, 'remote');
+          for (const w of workers.values()) {
+            if (w !== state && w.listening && w.worker.isConnected()) w.worker.send({ t: 'health', upstream: m.upstream, target: m.target, healthy: m.healthy } satisfies PrimaryToWorker);
+          }
+          break;
         case 'drained': break;
         default:
           serveSharedState(m, counters, cache, (r) => { if (worker.isConnected()) worker.send(r); },
@@ -194,8 +201,8 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   /** Active checks run here once; workers learn the outcome so they skip unhealthy targets. */
   const watchHealth = (s: Snapshot) => {
     for (const [name, b] of s.balancers) {
-      b.onChange((target: string, healthy: boolean) => {
-        if (snapshot !== s) return;
+      b.onChange((target, healthy, change) => {
+        if (snapshot !== s || change.source === 'remote') return;
         // Only the primary's own checks are relayed; workers already know what they saw.
         log.warn({ upstream: name, target, healthy }, 'target health changed');
         broadcast({ t: 'health', upstream: name, target, healthy });

@@ -41,6 +41,7 @@ export type WorkerToPrimary =
   | { t: 'ack'; seq: number; hash: string; error?: string }
   | { t: 'stats'; total: number; active: number; accepted: number; heapUsed: number }
   | { t: 'drained' }
+  | { t: 'health'; upstream: string; target: string; healthy: boolean }
   | import('./shared-state/ipc.ts').SharedStateRequest;
 
 export async function runWorker(init: WorkerInit): Promise<void> {
@@ -92,6 +93,12 @@ export async function runWorker(init: WorkerInit): Promise<void> {
           log.error({ err }, 'config compile failed');
           send({ t: 'ack', seq: msg.seq, hash: msg.hash, error: (err as Error).message });
           return;
+        }
+        // Passive checks seen here become every worker's view (Kong keeps health in shared memory).
+        for (const [name, b] of next.balancers) {
+          b.onChange((target, healthy, change) => {
+            if (change.source === 'passive') send({ t: 'health', upstream: name, target, healthy });
+          });
         }
         const old = snapshot;
         snapshot = next;

@@ -234,3 +234,27 @@ test('an upstream that resets before answering gets 502; a slow drip streams thr
   assert.equal(d.status, 200);
   assert.equal(await d.text(), 'chunk0\nchunk1\nchunk2\nchunk3\nchunk4\n');
 });
+
+test('passive health checks take a failing target out and traffic moves to the healthy one', async () => {
+  const bad = await startRecordingUpstream((_req, res) => { res.writeHead(500); res.end('bad'); });
+  const good = await startRecordingUpstream((_req, res) => res.end('good'));
+  cleanup.push(() => bad.close(), () => good.close());
+  const g = await gw({
+    config: {
+      _format_version: '3.0',
+      upstreams: [{
+        name: 'pool.internal',
+        healthchecks: { passive: { unhealthy: { http_failures: 2, http_statuses: [500] } } },
+        targets: [{ target: `127.0.0.1:${bad.port}` }, { target: `127.0.0.1:${good.port}` }],
+      }],
+      services: [{ name: 's', host: 'pool.internal', port: 80, routes: [{ paths: ['/'] }] }],
+    },
+  });
+  const bodies: string[] = [];
+  for (let i = 0; i < 12; i++) bodies.push(await (await fetch(`${g.proxy}/x`)).text());
+  assert.equal(bad.requests.length, 2, 'two failures mark the target down');
+  assert.deepEqual(bodies.slice(-6), Array(6).fill('good'));
+  const health = await (await fetch(`${g.admin}/upstreams/pool.internal/health`)).json() as { data: { target: string; health: string }[] };
+  assert.equal(health.data.find((t) => t.target.endsWith(`:${good.port}`))?.health, 'HEALTHY');
+  assert.equal(health.data.find((t) => t.target.endsWith(`:${bad.port}`))?.health, 'UNHEALTHY', 'a worker\'s passive result reaches the Admin API');
+});
