@@ -112,7 +112,8 @@ export async function runController(opts: ControllerOptions): Promise<RunningCon
   const sync = new SyncLoop({
     store,
     translate: opts.translate,
-    gateways: () => [...clients.values(), ...discovered.values()],
+    // Only the leader pushes (as KIC); a replica that becomes leader pushes at once.
+    gateways: () => (isLeader() ? [...clients.values(), ...discovered.values()] : []),
     events: {
       emit: (object, type, reason, message) => {
         if (!isLeader()) return;
@@ -165,6 +166,7 @@ export async function runController(opts: ControllerOptions): Promise<RunningCon
   });
   await watch.synced;
   sync.start();
+  elector?.onChange(() => sync.markDirty());
   await elector?.start();
 
   const servers: http.Server[] = [];
