@@ -9,6 +9,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.ts';
+import { parseDuration } from '../gateway/settings.ts';
 
 function gatewayOptions(cmd: Command): Command {
   return cmd
@@ -24,13 +25,17 @@ function gatewayOptions(cmd: Command): Command {
     .addOption(new Option('--real-ip-recursive', 'skip trusted addresses in the real-IP header').env('TURNPIKE_REAL_IP_RECURSIVE'))
     .addOption(new Option('--plugin <file...>', 'load a custom plugin module (repeatable)').env('TURNPIKE_PLUGINS'))
     .addOption(new Option('--admin-token <token>', 'require this bearer token on the Admin API').env('TURNPIKE_ADMIN_TOKEN'))
-    .addOption(new Option('--client-max-body-size <size>', 'largest request body (e.g. 10m, 512k; 0 = unlimited, as Kong)').env('TURNPIKE_CLIENT_MAX_BODY_SIZE').default('0'));
+    .addOption(new Option('--client-max-body-size <size>', 'largest request body (e.g. 10m, 512k; 0 = unlimited, as Kong)').env('TURNPIKE_CLIENT_MAX_BODY_SIZE').default('0'))
+    .addOption(new Option('--client-header-timeout <time>', 'time to receive request headers, else 408 (e.g. 60s, 500ms)').env('TURNPIKE_CLIENT_HEADER_TIMEOUT').default('60s'))
+    .addOption(new Option('--client-body-timeout <time>', 'longest pause while reading a request body before the connection is closed').env('TURNPIKE_CLIENT_BODY_TIMEOUT').default('60s'))
+    .addOption(new Option('--drain-timeout <time>', 'on SIGTERM, how long in-flight requests may take before connections are cut').env('TURNPIKE_DRAIN_TIMEOUT').default('10s'));
 }
 
 interface GatewayFlags {
   proxyListen: string; adminListen: string; statusListen: string; workers?: string; logLevel: string;
   headers: string; headersUpstream: string; trustedIps?: string; realIpHeader: string; realIpRecursive?: boolean;
   plugin?: string[] | string; adminToken?: string; clientMaxBodySize?: string;
+  clientHeaderTimeout?: string; clientBodyTimeout?: string; drainTimeout?: string;
 }
 
 function workerCount(v: string | undefined): number {
@@ -64,9 +69,12 @@ export function gatewayRunOptions(flags: GatewayFlags) {
       version: VERSION, headers: flags.headers, headersUpstream: flags.headersUpstream,
       trustedIps: flags.trustedIps, realIpHeader: flags.realIpHeader, realIpRecursive: !!flags.realIpRecursive,
       clientMaxBodySize: parseSize(flags.clientMaxBodySize ?? '0'),
+      clientHeaderTimeoutMs: parseDuration(flags.clientHeaderTimeout ?? '60s'),
+      clientBodyTimeoutMs: parseDuration(flags.clientBodyTimeout ?? '60s'),
     },
     pluginPaths: pluginPaths(flags.plugin),
     adminToken: flags.adminToken,
+    drainTimeoutMs: parseDuration(flags.drainTimeout ?? '10s'),
   };
 }
 

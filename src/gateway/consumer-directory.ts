@@ -1,9 +1,12 @@
 /**
  * @module gateway/consumer-directory
  * Consumers and credentials indexed for the auth plugins, built once per snapshot: every lookup
- * a plugin makes per request is one Map access. Keyed credentials are matched by exact key; the
- * plugins compare secrets in constant time themselves.
+ * a plugin makes per request is one Map access. key-auth keys are secrets presented as they are,
+ * so they are indexed by their SHA-256 digest and confirmed with a constant-time compare: how long
+ * a lookup takes depends on the digest, which says nothing about how close a guess was. The
+ * plugins compare other secrets (passwords, HMAC and JWT signatures) in constant time themselves.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type {
   Acl, BasicAuthCredential, Config, Consumer, HmacAuthCredential, JwtSecret, KeyAuthCredential, Oauth2Credential,
 } from '../config/entities.ts';
@@ -11,9 +14,15 @@ import type { ConsumerDirectory } from '../plugins/api.ts';
 
 const NO_ACLS: readonly Acl[] = Object.freeze([]);
 
+/** The digest key-auth keys are indexed and compared by (exported for the constant-time check). */
+export function keyDigest(key: string): Buffer {
+  return createHash('sha256').update(key, 'utf8').digest();
+}
+
 export class IndexedConsumerDirectory implements ConsumerDirectory {
   readonly #consumers = new Map<string, Consumer>();
-  readonly #keyAuth = new Map<string, KeyAuthCredential>();
+  /** base64 SHA-256 of the key -> digest and credential. */
+  readonly #keyAuth = new Map<string, { digest: Buffer; credential: KeyAuthCredential }>();
   readonly #basicAuth = new Map<string, BasicAuthCredential>();
   readonly #jwt = new Map<string, JwtSecret>();
   readonly #hmac = new Map<string, HmacAuthCredential>();
@@ -25,7 +34,10 @@ export class IndexedConsumerDirectory implements ConsumerDirectory {
       this.#consumers.set(c.id, c);
       if (c.username !== null) this.#consumers.set(c.username, c);
     }
-    for (const k of config.keyauth_credentials) this.#keyAuth.set(k.key, k);
+    for (const k of config.keyauth_credentials) {
+      const digest = keyDigest(k.key);
+      this.#keyAuth.set(digest.toString('base64'), { digest, credential: k });
+    }
     for (const b of config.basicauth_credentials) this.#basicAuth.set(b.username, b);
     for (const j of config.jwt_secrets) this.#jwt.set(j.key, j);
     for (const h of config.hmacauth_credentials) this.#hmac.set(h.username, h);
@@ -39,7 +51,10 @@ export class IndexedConsumerDirectory implements ConsumerDirectory {
 
   consumer(idOrUsername: string): Consumer | undefined { return this.#consumers.get(idOrUsername); }
   keyAuth(key: string): KeyAuthCredential | undefined {
-    const cred = this.#keyAuth.get(key);
+    const digest = keyDigest(key);
+    const entry = this.#keyAuth.get(digest.toString('base64'));
+    if (!entry || !timingSafeEqual(entry.digest, digest)) return undefined;
+    const cred = entry.credential;
     // A credential with a ttl is valid for ttl seconds after it was created.
     if (cred && cred.ttl && cred.created_at + cred.ttl < Date.now() / 1000) return undefined;
     return cred;

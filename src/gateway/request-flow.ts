@@ -81,8 +81,9 @@ export class RequestFlow {
     }
   };
 
-  #plainError(req: IncomingMessage, res: ServerResponse, status: number): void {
-    const { contentType, body } = proxyErrorBody(req.headers.accept, req.headers['content-type'], status, null);
+  /** `bodyStatus` picks the message when it differs from the status (nginx's 494 is sent as 400). */
+  #plainError(req: IncomingMessage, res: ServerResponse, status: number, bodyStatus = status): void {
+    const { contentType, body } = proxyErrorBody(req.headers.accept, req.headers['content-type'], bodyStatus, null);
     res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), Server: `turnpike/${this.#rt.settings.version}` });
     res.end(body);
   }
@@ -93,11 +94,14 @@ export class RequestFlow {
     const url = req.url ?? '/';
     if (url.length > MAX_URI) return this.#plainError(req, res, 414);
     for (let i = 1; i < req.rawHeaders.length; i += 2) {
-      if (req.rawHeaders[i]!.length + req.rawHeaders[i - 1]!.length > MAX_HEADER_LINE) return this.#plainError(req, res, 400);
+      if (req.rawHeaders[i]!.length + req.rawHeaders[i - 1]!.length > MAX_HEADER_LINE) return this.#plainError(req, res, 400, 494);
     }
     if (req.method === 'TRACE') return this.#plainError(req, res, 405);
     const max = settings.clientMaxBodySize;
     if (max > 0 && Number(req.headers['content-length'] ?? 0) > max) return this.#plainError(req, res, 413);
+    if (!req.complete && (req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0')) {
+      guardBody(req, settings.clientBodyTimeoutMs);
+    }
     let pathAndQuery = url;
     if (url[0] !== '/') {
       // absolute-form (RFC 9112 §3.2.2): route on its path.
@@ -259,6 +263,8 @@ export class RequestFlow {
     }
     const tBalance = performance.now();
     const peer = target.pick(ctx, tried);
+    // A retry with no untried target left answers with the failure that caused it (nginx's last error).
+    if (!peer && tried && flow.lastFailure) return this.#error(flow, flow.lastFailure);
     if (!peer) {
       const e = target.noPeerError();
       return this.#error(flow, e.status, e.message);
@@ -331,7 +337,10 @@ export class RequestFlow {
     const list = tried ?? [];
     list.push(peer);
     const service = flow.ctx.service!;
-    if (connectFailure && replayable && list.length <= service.retries && !flow.finished) {
+    // A streamed body that the failed connection never read can go to the next target as it is.
+    const resendable = replayable || !flow.req.readableDidRead;
+    flow.lastFailure = status;
+    if (connectFailure && resendable && list.length <= service.retries && !flow.finished) {
       return this.#proxy(flow, buffered, list);
     }
     this.#error(flow, status);
@@ -585,6 +594,33 @@ interface Flow {
   finished: boolean;
   /** A Host header set by a plugin in access (request-transformer); it wins over preserve_host. */
   pluginHost?: string;
+  /** The status of the last failed upstream attempt, for a retry that finds no target left. */
+  lastFailure?: 502 | 504;
+}
+
+/**
+ * nginx's client_body_timeout: a client that stops sending its body for `ms` loses the connection
+ * (and the upstream request with it). Progress is the socket's byte count, so watching does not
+ * consume the body; time we are not reading (backpressure, a plugin still deciding) does not count.
+ */
+function guardBody(req: IncomingMessage, ms: number): void {
+  const socket = req.socket;
+  let bytes = socket.bytesRead;
+  let lastProgress = performance.now();
+  const timer = setInterval(() => {
+    if (req.complete || req.destroyed || socket.destroyed) { clearInterval(timer); return; }
+    const now = performance.now();
+    if (socket.bytesRead !== bytes || req.readableFlowing !== true) {
+      bytes = socket.bytesRead;
+      lastProgress = now;
+    } else if (now - lastProgress >= ms) {
+      clearInterval(timer);
+      socket.destroy();
+    }
+  }, Math.max(50, Math.min(1000, Math.floor(ms / 4))));
+  timer.unref();
+  req.once('end', () => clearInterval(timer));
+  req.once('close', () => clearInterval(timer));
 }
 
 function first(v: string | string[] | undefined): string | undefined {
@@ -597,6 +633,7 @@ function activeGlobals(snapshot: Snapshot): PluginInstance[] {
   return out;
 }
 
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE']);
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
@@ -686,7 +723,10 @@ class UpstreamResponseHandler {
     const timeout = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
     this.#target.report(this.#peer, timeout ? { kind: 'timeout' } : { kind: 'tcp_error' });
     this.#attempt.state = 'failed';
-    const connectFailure = CONNECT_ERRORS.has(code) || code === 'ECONNRESET' && !this.#started && this.#replayable;
+    // A reset may come after the request was sent: only idempotent requests are tried again then
+    // (nginx's proxy_next_upstream without non_idempotent).
+    const connectFailure = CONNECT_ERRORS.has(code)
+      || (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') && !this.#started && this.#replayable && IDEMPOTENT.has(f.ctx.upstream.method);
     this.#flow.retryOrFail(f, this.#peer, this.#buffered, this.#replayable, this.#tried, timeout ? 504 : 502, connectFailure);
   }
 }

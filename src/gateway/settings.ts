@@ -26,6 +26,10 @@ export interface GatewaySettings {
   realIpRecursive: boolean;
   /** 0 = unlimited (Kong's `nginx_http_client_max_body_size`). */
   clientMaxBodySize: number;
+  /** Time to receive a request's headers, ms (Kong's `nginx_http_client_header_timeout`, 60 s). */
+  clientHeaderTimeoutMs: number;
+  /** Longest pause between two reads of a request body, ms (Kong's `nginx_http_client_body_timeout`, 60 s). */
+  clientBodyTimeoutMs: number;
 }
 
 /**
@@ -68,6 +72,21 @@ export interface SettingsInput {
   realIpHeader?: string;
   realIpRecursive?: boolean;
   clientMaxBodySize?: number;
+  clientHeaderTimeoutMs?: number;
+  clientBodyTimeoutMs?: number;
+}
+
+/** nginx time syntax as kong.conf takes it: `60s`, `500ms`, `1m`; a bare number is seconds. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new Error(`invalid duration '${v}': expected e.g. 60s, 500ms or 1m`);
+  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h']);
+}
+
+function positiveMs(v: number | undefined, name: string): number {
+  const ms = v ?? 60_000;
+  if (!Number.isFinite(ms) || ms < 1) throw new Error(`${name} must be a positive duration`);
+  return ms;
 }
 
 export function buildSettings(input: SettingsInput): GatewaySettings {
@@ -80,5 +99,7 @@ export function buildSettings(input: SettingsInput): GatewaySettings {
     realIpHeader: (input.realIpHeader ?? 'X-Real-IP').toLowerCase(),
     realIpRecursive: input.realIpRecursive ?? false,
     clientMaxBodySize: input.clientMaxBodySize ?? 0,
+    clientHeaderTimeoutMs: positiveMs(input.clientHeaderTimeoutMs, 'client header timeout'),
+    clientBodyTimeoutMs: positiveMs(input.clientBodyTimeoutMs, 'client body timeout'),
   };
 }

@@ -147,13 +147,27 @@ export async function runWorker(init: WorkerInit): Promise<void> {
   }) });
 }
 
+/**
+ * Whether the packet that overflowed the header limit starts a request whose request line alone is
+ * over 8 KiB (Node counts the request line into `maxHeaderSize`; nginx answers it with 414).
+ */
+function requestLineTooLong(packet: Buffer | undefined): boolean {
+  if (!packet || !/^[A-Z]+ /.test(packet.subarray(0, 16).toString('latin1'))) return false;
+  const eol = packet.indexOf('\n');
+  return eol === -1 ? packet.length > 8192 : eol > 8192;
+}
+
 async function listenProxy(addr: ListenAddress, runtime: FlowRuntime, track: (s: Socket) => void,
   snapshot: () => Snapshot | null, log: ReturnType<typeof createLogger>): Promise<http.Server | https.Server> {
   const flow = new RequestFlow(runtime, addr.ssl ? 'https' : 'http', addr.port);
+  const headersTimeout = runtime.settings.clientHeaderTimeoutMs;
   const common = {
     keepAliveTimeout: 60_000,
-    headersTimeout: 60_000,
-    requestTimeout: 300_000,
+    // Slowloris defence: headers must arrive within client_header_timeout (checked every
+    // quarter of it, so a stalled connection goes within 1.25x the timeout).
+    headersTimeout,
+    requestTimeout: Math.max(300_000, headersTimeout),
+    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
     maxHeaderSize: 32 * 1024,
     // Smuggling defence: reject ambiguous framing rather than guess.
     insecureHTTPParser: false,
@@ -172,10 +186,13 @@ async function listenProxy(addr: ListenAddress, runtime: FlowRuntime, track: (s:
     if (!socket.writable) { socket.destroy(); return; }
     // Kong answers oversized headers with 400 "Request header or cookie too large".
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    // nginx answers a request line over its 8 KiB buffer with 414, whatever follows it.
+    const uriTooLong = tooLarge && requestLineTooLong((err as { rawPacket?: Buffer }).rawPacket);
     const msg = tooLarge ? 'Request header or cookie too large' : 'Bad request';
-    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-    const body = `${status === 408 ? 'Request timeout' : msg}\n`;
-    socket.end(`HTTP/1.1 ${status} ${status === 408 ? 'Request Timeout' : 'Bad Request'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : uriTooLong ? 414 : 400;
+    const body = `${status === 408 ? 'Request timeout' : status === 414 ? 'URI too long' : msg}\n`;
+    const reason = status === 408 ? 'Request Timeout' : status === 414 ? 'Request-URI Too Large' : 'Bad Request';
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,116 @@
+/**
+ * Process faults: a worker killed with SIGKILL (its pid from the Admin API's `GET /`) is replaced,
+ * gets the running config, and the other workers keep serving meanwhile; SIGTERM turns
+ * /status/ready to 503 while in-flight requests finish, cuts what is still running after
+ * `--drain-timeout`, and exits 0.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
+import { startRecordingUpstream, startHangingUpstream, type Upstream } from '../harness/upstreams.ts';
+import { startLoad, describeFailures, waitFor, sleep } from '../harness/load.ts';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+after(async () => { for (const c of cleanup.reverse()) await c(); });
+
+async function upstream(respond?: Parameters<typeof startRecordingUpstream>[0]): Promise<Upstream> {
+  const u = await startRecordingUpstream(respond);
+  cleanup.push(() => u.close());
+  return u;
+}
+
+async function pids(g: GatewayProcess): Promise<{ master: number; workers: number[] }> {
+  const root = await (await fetch(`${g.admin}/`)).json() as { pids: { master: number; workers: number[] } };
+  return root.pids;
+}
+
+test('kill -9 of one worker: it is replaced with the running config, the others keep serving', async () => {
+  const u = await upstream((_req, res) => setTimeout(() => res.end('ok'), 5));
+  const g = await startGateway({
+    workers: 3,
+    config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] },
+  });
+  cleanup.push(() => g.stop());
+  const before = await pids(g);
+  assert.equal(before.workers.length, 3);
+  assert.equal(before.master, g.child.pid);
+  const load = startLoad({ url: `${g.proxy}/x`, concurrency: 6, maxMs: 20_000 });
+  await sleep(500);
+  const victim = before.workers[1]!;
+  process.kill(victim, 'SIGKILL');
+  const killedAt = Date.now();
+  // The primary notices the death (the victim leaves the pid list) before it forks a replacement.
+  let goneAt = 0;
+  await waitFor('the primary to notice', async () => !(await pids(g)).workers.includes(victim), 10_000, 20);
+  goneAt = Date.now();
+  // Replaced: three workers again, the victim gone, and every worker serving the config (ready).
+  await waitFor('a replacement worker', async () => {
+    const p = await pids(g);
+    return p.workers.length === 3 && !p.workers.includes(victim);
+  }, 10_000, 50);
+  await waitFor('ready again', async () => (await fetch(`${g.status}/status/ready`)).status === 200, 10_000, 50);
+  const replacedAt = Date.now();
+  await sleep(700);
+  const outcomes = await load.stop();
+  const during = outcomes.filter((o) => o.startedAt >= killedAt && o.endedAt <= replacedAt);
+  const afterwards = outcomes.filter((o) => o.startedAt > replacedAt);
+  // Only requests in flight on the killed worker may fail (their connection died with it).
+  const failed = outcomes.filter((o) => o.status !== 200);
+  assert.ok(failed.length <= 6, describeFailures(outcomes, (o) => o.status === 200));
+  // A connection handed to the victim after the kill but before the primary saw it die can fail too.
+  assert.ok(failed.every((o) => o.startedAt <= goneAt), `failures after the primary saw the death: ${describeFailures(outcomes.filter((o) => o.startedAt > goneAt), (o) => o.status === 200)}`);
+  assert.ok(during.filter((o) => o.status === 200).length > 0, 'the other workers served while the replacement started');
+  assert.ok(afterwards.length > 20 && afterwards.every((o) => o.status === 200), describeFailures(afterwards, (o) => o.status === 200));
+  // The replacement itself serves: with 3 workers new connections reach it.
+  const after = await pids(g);
+  const fresh = after.workers.find((p) => !before.workers.includes(p));
+  assert.ok(fresh, 'a new worker pid');
+  const status = await (await fetch(`${g.admin}/status`)).json() as { configuration_hash: string };
+  assert.match(status.configuration_hash, /^[0-9a-f]{32}$/);
+});
+
+test('SIGTERM: /status/ready turns 503 while in-flight requests finish; what outlives --drain-timeout is cut; exit 0', async () => {
+  const slow = await upstream((_req, res) => setTimeout(() => res.end('late but whole'), 800));
+  const hang = await startHangingUpstream();
+  cleanup.push(() => hang.close());
+  const g = await startGateway({
+    workers: 2,
+    args: ['--drain-timeout', '1500ms'],
+    config: {
+      _format_version: '3.0',
+      services: [
+        { name: 'slow', url: slow.url, routes: [{ paths: ['/slow'] }] },
+        { name: 'hang', url: hang.url, read_timeout: 60_000, routes: [{ paths: ['/hang'] }] },
+      ],
+    },
+  });
+  cleanup.push(() => g.stop('SIGKILL'));
+  assert.equal((await fetch(`${g.status}/status/ready`)).status, 200);
+  let slowDone = false;
+  const slowReq = fetch(`${g.proxy}/slow`).then(async (r) => { const t = await r.text(); slowDone = true; return { status: r.status, text: t }; });
+  const hangReq = fetch(`${g.proxy}/hang`).then(async (r) => { await r.text(); return 'answered'; }, () => 'cut');
+  await sleep(150);
+  const t0 = Date.now();
+  const exited = g.stop('SIGTERM');
+  // Readiness goes first: 503 while the slow request is still in flight.
+  await waitFor('/status/ready 503', async () => {
+    const r = await fetch(`${g.status}/status/ready`).catch(() => null);
+    if (!r) return false;
+    const body = await r.json() as { message: string };
+    return r.status === 503 && body.message === 'draining';
+  }, 2_000, 10);
+  assert.equal(slowDone, false, 'readiness turned 503 before in-flight work finished');
+  // New connections are no longer accepted.
+  await waitFor('proxy listener closed', () => new Promise<boolean>((resolve) => {
+    const s = net.connect(g.proxyPort, '127.0.0.1', () => { s.destroy(); resolve(false); });
+    s.on('error', () => resolve(true));
+  }), 2_000, 20);
+  const done = await slowReq;
+  assert.deepEqual(done, { status: 200, text: 'late but whole' }, 'the in-flight request completed');
+  assert.equal(await hangReq, 'cut', 'a request still running at the drain timeout is cut');
+  const code = await exited;
+  const ms = Date.now() - t0;
+  assert.equal(code, 0);
+  assert.ok(ms >= 1_400 && ms < 6_000, `exited ${ms} ms after SIGTERM (drain timeout 1500 ms)`);
+});
