@@ -27,6 +27,7 @@ import { serveSharedState, type CacheInvalidation } from './shared-state/ipc.ts'
 import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from './worker.ts';
 import { ENTRY_PREFIX, decodeEntry } from '../plugins/proxy-cache/handler.ts';
+import { METRICS_CONTENT_TYPE, MetricsAggregator, metricsRenderer, prometheusSettings } from '../plugins/prometheus/exporter.ts';
 
 export interface GatewayOptions {
   version: string;
@@ -76,6 +77,8 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   const nodeId = randomUUID();
   const counters = new LocalCounterStore();
   const cache = new LocalSharedCache();
+  /** Prometheus totals: the sum of the deltas every worker sends. */
+  const metricsStore = new MetricsAggregator();
   const workers = new Map<number, WorkerState>();
   let current: LoadedConfig | null = null;
   let snapshot: Snapshot | null = null;
@@ -125,6 +128,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
           }
           break;
         case 'drained': break;
+        case 'metrics': metricsStore.add(m.delta); break;
         default:
           serveSharedState(m, counters, cache, (r) => { if (worker.isConnected()) worker.send(r); },
             (inv: CacheInvalidation) => broadcast(inv));
@@ -298,6 +302,18 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     }),
     pids: () => ({ master: process.pid, workers: [...workers.values()].map((w) => w.worker.process.pid ?? 0) }),
     pluginAdminRoute: async (method, path) => proxyCacheAdmin(method, path),
+    // Kong's exporter: node gauges always, per-request families while a prometheus plugin is on.
+    metrics: async () => {
+      const p = prometheusSettings(current?.config.plugins ?? []);
+      const upstreams = p.upstreamHealth
+        ? (current?.config.upstreams ?? []).map((u) => ({ name: u.name, targets: backend.upstreamHealth(u.id) ?? [] }))
+        : null;
+      const body = metricsRenderer({
+        nodeId, version: opts.version, server: backend.serverStats(), memory: backend.memoryStats(),
+        pluginEnabled: p.enabled, store: metricsStore, upstreams,
+      });
+      return { contentType: METRICS_CONTENT_TYPE, body };
+    },
   };
 
   // Workers first: a config applied before they listen would be lost.

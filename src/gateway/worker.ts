@@ -19,6 +19,7 @@ import { IpcSharedState, type CacheInvalidation, type SharedStateReply } from '.
 import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
 import { UpstreamPools } from './upstream/pools.ts';
 import { parseListen, type ListenAddress } from './listen.ts';
+import { takeMetricsDelta, type MetricsDelta } from '../plugins/prometheus/recorder.ts';
 
 /** What the primary hands a worker (as JSON in TURNPIKE_WORKER_INIT). */
 export interface WorkerInit {
@@ -41,6 +42,8 @@ export type WorkerToPrimary =
   | { t: 'ack'; seq: number; hash: string; error?: string }
   | { t: 'stats'; total: number; active: number; accepted: number; heapUsed: number }
   | { t: 'drained' }
+  /** Prometheus counters recorded since the previous message (at most one a second). */
+  | { t: 'metrics'; delta: MetricsDelta }
   | { t: 'health'; upstream: string; target: string; healthy: boolean }
   | import('./shared-state/ipc.ts').SharedStateRequest;
 
@@ -128,6 +131,8 @@ export async function runWorker(init: WorkerInit): Promise<void> {
           for (const s of servers) (s as http.Server).closeIdleConnections?.();
           if (sockets.size === 0) {
             clearInterval(check);
+            const delta = takeMetricsDelta();
+            if (delta) send({ t: 'metrics', delta });
             send({ t: 'drained' });
             setTimeout(() => process.exit(0), 20).unref();
           }
@@ -139,6 +144,8 @@ export async function runWorker(init: WorkerInit): Promise<void> {
 
   const statsTimer = setInterval(() => {
     send({ t: 'stats', total, active: sockets.size, accepted, heapUsed: process.memoryUsage().heapUsed });
+    const delta = takeMetricsDelta();
+    if (delta) send({ t: 'metrics', delta });
   }, 1000);
   statsTimer.unref();
   send({ t: 'listening', proxy: servers.map((s) => {

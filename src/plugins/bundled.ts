@@ -17,6 +17,9 @@ import requestTransformer from './request-transformer/index.ts';
 import responseTransformer from './response-transformer/index.ts';
 import rateLimiting from './rate-limiting/index.ts';
 import proxyCache from './proxy-cache/index.ts';
+import fileLog from './file-log/index.ts';
+import httpLog from './http-log/index.ts';
+import prometheus from './prometheus/index.ts';
 
 export const BUNDLED_PLUGINS: PluginDefinition[] = [
   keyAuth,
@@ -33,4 +36,7 @@ export const BUNDLED_PLUGINS: PluginDefinition[] = [
   responseTransformer,
   rateLimiting,
   proxyCache,
+  fileLog,
+  httpLog,
+  prometheus,
 ];

@@ -214,6 +214,17 @@ export class RequestContext implements PluginContext {
     for (const k of ['authorization', 'proxy-authorization', 'apikey', 'cookie']) if (k in headers) headers[k] = 'REDACTED';
     const end = performance.now();
     const proxied = this.upstreamHeadersAt > 0;
+    // Kong's sizes are nginx's $request_length and $bytes_sent: request/status line, headers and
+    // body. Estimated from what was received and what the gateway wrote (Node adds Date etc.).
+    const raw = req.raw;
+    let requestSize = req.method.length + (raw.url?.length ?? 0) + (raw.httpVersion?.length ?? 3) + 9 + 2 + Number(req.headers['content-length'] ?? 0);
+    for (let i = 0; i < raw.rawHeaders.length; i++) requestSize += raw.rawHeaders[i]!.length + 2;
+    let responseSize = 17 + this.bytesOut + 2;
+    for (const v of this.response.toRaw()) responseSize += v.length + 2;
+    const socket = raw.socket as { encrypted?: boolean; getProtocol?: () => string | null; getCipher?: () => { standardName?: string; name: string } };
+    const tls = req.scheme === 'https' && socket.encrypted && socket.getProtocol
+      ? { version: socket.getProtocol(), cipher: socket.getCipher?.().standardName ?? socket.getCipher?.().name, client_verify: 'NONE' }
+      : undefined;
     const entry: Record<string, unknown> = {
       request: {
         id: this.requestId,
@@ -222,22 +233,26 @@ export class RequestContext implements PluginContext {
         querystring: { ...req.query() },
         method: req.method,
         headers,
-        size: Number(req.headers['content-length'] ?? 0),
+        size: requestSize,
+        tls,
       },
       upstream_uri: this.upstreamUri,
-      upstream_status: this.upstreamStatus ?? undefined,
-      response: { status: this.response.status, headers: { ...this.response.headers }, size: this.bytesOut },
+      // nginx's $upstream_status is text ('' when nothing was proxied).
+      upstream_status: this.upstreamStatus === null ? '' : String(this.upstreamStatus),
+      response: { status: this.response.status, headers: { ...this.response.headers }, size: responseSize },
       latencies: {
         kong: Math.round((proxied ? this.upstreamStartAt : end) - this.startedAt),
         proxy: proxied ? Math.round(this.upstreamHeadersAt - this.upstreamStartAt) : -1,
         request: Math.round(end - this.startedAt),
         receive: 0,
       },
-      tries: this.tries,
+      tries: this.tries.length > 0 ? this.tries : undefined,
       route: this.route ?? undefined,
       service: this.service ?? undefined,
       consumer: this.consumer ?? undefined,
-      authenticated_entity: this.credential ? { id: this.credential.id } : undefined,
+      authenticated_entity: this.credential
+        ? { id: this.credential.id, consumer_id: this.credential.consumer?.id ?? this.consumer?.id }
+        : undefined,
       client_ip: req.clientIp,
       started_at: this.startedAtMs,
       source: this.response.source === 'service' ? 'upstream' : 'kong',
