@@ -9,8 +9,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { emptyConfig, ENTITY_KEYS, type Config, type EntityKey } from '../config/entities.ts';
+import { emptyConfig, ENTITY_KEYS, type Config, type EntityKey, type Oauth2Credential } from '../config/entities.ts';
 import { exportConfigYaml } from '../config/export.ts';
+import { presentOauth2Credential } from '../config/stored-secrets.ts';
 import type { AdminBackend, ApplyResult } from './backend.ts';
 import { entityRoutes, type EntityContext } from './entity-routes.ts';
 import {
@@ -83,7 +84,7 @@ function loadedEntities(config: Config): Record<string, Record<string, unknown>>
   for (const key of ENTITY_KEYS) {
     const items = config[key] as unknown as Array<{ id: string }>;
     if (items.length === 0) continue;
-    out[key] = Object.fromEntries(items.map((e) => [e.id, e]));
+    out[key] = Object.fromEntries(items.map((e) => [e.id, key === 'oauth2_credentials' ? presentOauth2Credential(e as unknown as Oauth2Credential) : e]));
   }
   return out;
 }

@@ -6,8 +6,8 @@
  * lookups Kong's generic endpoints do (by id when the key is a UUID, else by endpoint key) and the
  * error bodies they produce.
  */
-import { createHash, pbkdf2Sync } from 'node:crypto';
 import type { Certificate, Config, EntityKey, Oauth2Credential } from '../config/entities.ts';
+import { presentOauth2Credential } from '../config/stored-secrets.ts';
 import { reply, type Reply } from './http.ts';
 
 export interface AdminCollection {
@@ -122,20 +122,6 @@ export function foreignId(entity: Entity, field: string): string | null {
 
 // ---- presentation --------------------------------------------------------------------------
 
-/** Kong stores hashed oauth2 secrets in PHC form; derive the same shape, stable per credential. */
-const hashedSecrets = new WeakMap<object, string>();
-function hashedClientSecret(c: Oauth2Credential): string {
-  let out = hashedSecrets.get(c);
-  if (!out) {
-    const salt = createHash('sha256').update(`turnpike-oauth2:${c.id}`).digest().subarray(0, 16);
-    const hash = pbkdf2Sync(c.client_secret, salt, 10000, 32, 'sha512');
-    const b64 = (b: Buffer) => b.toString('base64').replace(/=+$/, '');
-    out = `$pbkdf2-sha512$i=10000,l=32$${b64(salt)}$${b64(hash)}`;
-    hashedSecrets.set(c, out);
-  }
-  return out;
-}
-
 /**
  * An entity as the Admin API shows it. Certificates carry the names of their SNIs (Kong's
  * `snis` pseudo-field, sorted); oauth2 credentials with `hash_secret` show a hash, never the
@@ -148,8 +134,7 @@ export function present(config: Config, name: EntityKey, entity: Entity): Entity
     return { ...entity, snis };
   }
   if (name === 'oauth2_credentials') {
-    const cred = entity as unknown as Oauth2Credential;
-    if (cred.hash_secret) return { ...entity, client_secret: hashedClientSecret(cred) };
+    return presentOauth2Credential(entity as unknown as Oauth2Credential) as unknown as Entity;
   }
   return entity;
 }

@@ -5,7 +5,8 @@
  * in stored form), flat collections with ids, foreign keys as id strings, nulls kept.
  */
 import { stringify } from 'yaml';
-import { ENTITY_KEYS, type Config } from './entities.ts';
+import { ENTITY_KEYS, type Config, type Oauth2Credential } from './entities.ts';
+import { presentOauth2Credential } from './stored-secrets.ts';
 
 /** Foreign-key fields per collection, written as the referenced id. */
 const FOREIGN_FIELDS = ['service', 'route', 'consumer', 'upstream', 'certificate', 'client_certificate'];
@@ -16,7 +17,9 @@ export function exportConfig(config: Config): Record<string, unknown> {
     const items = config[key] as unknown as Record<string, unknown>[];
     if (items.length === 0) continue;
     out[key] = items.map((item) => {
-      const row: Record<string, unknown> = { ...item };
+      // Secrets Kong would only have stored hashed are exported hashed (hence `_transform: false`).
+      const shown = key === 'oauth2_credentials' ? presentOauth2Credential(item as unknown as Oauth2Credential) : item;
+      const row: Record<string, unknown> = { ...shown };
       for (const f of FOREIGN_FIELDS) {
         const v = row[f];
         if (typeof v === 'object' && v !== null && typeof (v as { id?: unknown }).id === 'string') row[f] = (v as { id: string }).id;

@@ -95,6 +95,10 @@ test('config validator: arbitrary JSON never throws or hangs', () => {
 });
 
 
+test('config validator: config-shaped garbage is refused with code 14 or compiles', () => {
+  fc.assert(fc.property(configArb, (c) => { checkConfig(c); }), params);
+});
+
 test('config validator: a valid config with one field mutated is refused or compiles', () => {
   fc.assert(fc.property(mutated, (c) => { checkConfig(c); }), params);
 });
