@@ -39,6 +39,14 @@ write('getting-started', {
   consumers: [consumer],
   plugins: [{ name: 'proxy-cache', config: { strategy: 'memory', response_code: [200], request_method: ['GET', 'HEAD'], content_type: ['text/plain'], cache_ttl: 300 } }],
 });
+// Ten routes, the requests hitting the last: the baseline for "10,000 routes vs 10".
+const ten = [];
+for (let i = 0; i < 9; i++) ten.push({ name: `svc-${i}`, url: upstreamUrl, routes: [{ name: `route-${i}`, hosts: [`host-${i}.example.com`], paths: [`/api/v1/svc-${i}`] }] });
+ten.push({ name: 'last', url: upstreamUrl, routes: [{ name: 'last', paths: ['/'] }] });
+write('ten-routes', { _format_version: '3.0', services: ten, consumers: [consumer] });
+// The 1 MiB body the nginx upstream serves at /1m.bin.
+mkdirSync('/tmp/turnpike-bench', { recursive: true });
+writeFileSync('/tmp/turnpike-bench/1m.bin', Buffer.alloc(1 << 20, 'x'));
 const N = 10_000;
 const services = [];
 for (let i = 0; i < N; i++) {

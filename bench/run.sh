@@ -10,6 +10,7 @@ ROOT=$(cd .. && pwd)
 need=()
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
+command -v haproxy >/dev/null || need+=(haproxy)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
@@ -22,13 +23,20 @@ KEY='apikey: key-alice-123'
 # name | url | command | env
 RUNS=(
   "nginx-proxy-w1|http://127.0.0.1:8080/|${NG}nginx-proxy.conf -g 'worker_processes 1;'|"
+  "nginx-auth-w1|http://127.0.0.1:8081/|${NG}nginx-auth.conf -g 'worker_processes 1;'|HEADER"
+  "haproxy-proxy-t1|http://127.0.0.1:8082/|HAPROXY_THREADS=1 haproxy -db -f \$BENCH/haproxy.cfg|"
+  "haproxy-auth-t1|http://127.0.0.1:8083/|HAPROXY_THREADS=1 haproxy -db -f \$BENCH/haproxy.cfg|HEADER"
   "undici-stream|http://127.0.0.1:8091/|MODE=stream node proxy-undici.js|"
   "turnpike-plain-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/plain.yml|"
   "turnpike-key-auth-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/key-auth.yml|HEADER"
   "turnpike-key-auth-rl-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/key-auth-rate-limiting.yml|HEADER"
   "turnpike-cache-hit-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/proxy-cache.yml|"
   "turnpike-getting-started-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/getting-started.yml|HEADER"
+  "turnpike-10-routes-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/ten-routes.yml|"
   "turnpike-10k-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/large.yml|HEADER"
+  "nginx-proxy-1m-w1|http://127.0.0.1:8080/1m.bin|${NG}nginx-proxy.conf -g 'worker_processes 1;'|"
+  "turnpike-plain-1m-w1|http://127.0.0.1:8000/1m.bin|$TP --workers 1 --config $PWD/configs/plain.yml|"
+  "nginx-proxy-w2|http://127.0.0.1:8080/|${NG}nginx-proxy.conf -g 'worker_processes 2;'|"
   "turnpike-plain-w2|http://127.0.0.1:8000/|$TP --workers 2 --config $PWD/configs/plain.yml|"
 )
 for entry in "${RUNS[@]}"; do

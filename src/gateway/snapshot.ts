@@ -187,6 +187,11 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
 
   const perService = new Map<string, ServiceUpstream>();
   const direct: Balancer[] = [];
+  // Services that name a host rather than an upstream share one balancer per host:port (a config
+  // of 10,000 services on a few backends builds a few balancers, not 10,000), with one copy of the
+  // default (all off) health checks.
+  const directByAddress = new Map<string, Balancer>();
+  let directHealthchecks: Upstream['healthchecks'] | undefined;
   const upstreamOf = (service: Service): ServiceUpstream => {
     let su = perService.get(service.id);
     if (su) return su;
@@ -194,9 +199,14 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
     if (u) {
       su = new BalancedServiceUpstream(balancers.get(u.name)!, service, u.host_header);
     } else {
-      const d = directUpstream(service.host, service.port);
-      const b = new Balancer({ ...d.upstream, healthchecks: defaultHealthchecks() } as Upstream, [d.target], { serviceHost: true });
-      direct.push(b);
+      const address = `${service.host}:${service.port}`;
+      let b = directByAddress.get(address);
+      if (!b) {
+        const d = directUpstream(service.host, service.port);
+        b = new Balancer({ ...d.upstream, healthchecks: (directHealthchecks ??= defaultHealthchecks()) } as Upstream, [d.target], { serviceHost: true });
+        directByAddress.set(address, b);
+        direct.push(b);
+      }
       su = new BalancedServiceUpstream(b, service, null);
     }
     perService.set(service.id, su);

@@ -1,0 +1,80 @@
+/**
+ * Benchmark: `POST /config` of 10,000 services + 10,000 routes applied to a running gateway under
+ * load (validated by the primary, compiled and swapped in by every worker, 201 after the last ack),
+ * with the failed-request count during the swaps; then the memory a worker needs per 1,000 routes
+ * and per 1,000 consumers. A plain script, not a test:
+ *   node --import tsx bench/config-apply.bench.ts [WORKERS]
+ */
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { startGateway } from '../test/harness/gateway-process.ts';
+import { startLoad } from '../test/harness/load.ts';
+
+const workers = Number(process.argv[2] ?? 1);
+const upstream = http.createServer((req, res) => { req.resume(); res.end('ok'); });
+await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
+
+const base = (generation: number) => ({ _format_version: '3.0', services: [{ name: 'live', url, tags: [`g${generation}`], routes: [{ name: 'live', paths: ['/live'] }] }] });
+function withRoutes(n: number, generation: number) {
+  const c = base(generation);
+  for (let i = 0; i < n; i++) c.services.push({ name: `svc-${i}`, url, tags: [`g${generation}`], routes: [{ name: `route-${i}`, paths: [`/svc/${i}`] }] });
+  return c;
+}
+function withConsumers(n: number) {
+  const consumers = [];
+  for (let i = 0; i < n; i++) consumers.push({ username: `user-${i}`, keyauth_credentials: [{ key: `key-${i}-${'k'.repeat(24)}` }] });
+  return { ...base(0), consumers };
+}
+
+/** RSS (MB) of each worker: the gateway's node children, not the tsx/esbuild helper. */
+function workerRss(primaryPid: number): number[] {
+  const out: number[] = [];
+  for (const pid of readFileSync(`/proc/${primaryPid}/task/${primaryPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    if (!/^Name:\s+node/m.test(status)) continue;
+    out.push(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
+  }
+  return out;
+}
+const settle = () => new Promise((r) => setTimeout(r, 3_000));
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+const gw = await startGateway({ config: base(0), workers });
+try {
+  const load = startLoad({ url: `${gw.proxy}/live`, concurrency: 8, maxMs: 600_000, maxRequests: 10_000_000 });
+  const applyMs: number[] = [];
+  for (let generation = 1; generation <= 4; generation++) {
+    const body = JSON.stringify(withRoutes(10_000, generation));
+    const t0 = performance.now();
+    const r = await gw.postConfig(body);
+    await r.arrayBuffer();
+    applyMs.push(performance.now() - t0);
+    if (r.status !== 201) throw new Error(`POST /config answered ${r.status}`);
+    console.log(`apply ${generation}: 10,000 services + 10,000 routes -> 201 in ${applyMs.at(-1)!.toFixed(0)} ms (under load)`);
+  }
+  const outcomes = await load.stop();
+  const failed = outcomes.filter((o) => o.status !== 200).length;
+  console.log(`requests during the swaps: ${outcomes.length}, failed: ${failed}`);
+
+  (await gw.postConfig(base(9))).arrayBuffer();
+  await settle();
+  const empty = mean(workerRss(gw.child.pid!));
+  (await gw.postConfig(withRoutes(10_000, 10))).arrayBuffer();
+  await settle();
+  const routes = mean(workerRss(gw.child.pid!));
+  (await gw.postConfig(base(11))).arrayBuffer();
+  await settle();
+  const emptyAgain = mean(workerRss(gw.child.pid!));
+  const rc = await gw.postConfig(withConsumers(10_000));
+  await rc.arrayBuffer();
+  if (rc.status !== 201) throw new Error(`consumers config: ${rc.status}`);
+  await settle();
+  const consumers = mean(workerRss(gw.child.pid!));
+  console.log(`worker RSS: 1 route ${empty.toFixed(0)} MB; 10,000 routes ${routes.toFixed(0)} MB -> ${((routes - empty) / 10).toFixed(1)} MB per 1,000 routes`);
+  console.log(`worker RSS: back to 1 route ${emptyAgain.toFixed(0)} MB; 10,000 consumers ${consumers.toFixed(0)} MB -> ${((consumers - emptyAgain) / 10).toFixed(1)} MB per 1,000 consumers (key-auth credentials)`);
+  console.log(JSON.stringify({ workers, applyMs: applyMs.map(Math.round), requests: outcomes.length, failed, rssMB: { empty, routes, emptyAgain, consumers } }));
+} finally {
+  await gw.stop();
+  upstream.close();
+}
