@@ -56,6 +56,11 @@ try {
   const outcomes = await load.stop();
   const failed = outcomes.filter((o) => o.status !== 200).length;
   console.log(`requests during the swaps: ${outcomes.length}, failed: ${failed}`);
+  const why = new Map<string, number>();
+  for (const o of outcomes) if (o.status !== 200) { const k = `${o.status} ${o.error ?? o.body.slice(0, 80)}`; why.set(k, (why.get(k) ?? 0) + 1); }
+  for (const [k, n] of why) console.log(`  ${n} x ${k}`);
+  const slowest = outcomes.map((o) => o.endedAt - o.startedAt).sort((a, b) => b - a).slice(0, 5);
+  console.log(`  slowest requests (ms): ${slowest.join(', ')}`);
 
   (await gw.postConfig(base(9))).arrayBuffer();
   await settle();
