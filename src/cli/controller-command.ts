@@ -19,6 +19,12 @@ function list(v: string[] | string | undefined): string[] {
 
 export async function controllerCommand(flags: ControllerFlags): Promise<void> {
   const log = createLogger(flags.logLevel, { role: 'controller' });
+  for (const [flag, value] of [['--publish-service', flags.publishService], ['--kong-admin-svc', flags.kongAdminSvc]] as const) {
+    if (value !== undefined && !/^[^/\s]+\/[^/\s]+$/.test(value)) {
+      process.stderr.write(`Error: ${flag}: expected namespace/name, got "${value}"\n`);
+      process.exit(1);
+    }
+  }
   const urls = list(flags.gatewayAdminUrl);
   const controller = await runController({
     kubeconfig: flags.kubeconfig,

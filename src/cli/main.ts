@@ -159,7 +159,7 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option('--kong-admin-svc <ns/name>', 'discover gateways from this Service\'s EndpointSlices').env('TURNPIKE_KONG_ADMIN_SVC'))
     .addOption(new Option('--kong-admin-svc-port-names <names>', 'admin port names in those EndpointSlices').env('TURNPIKE_KONG_ADMIN_SVC_PORT_NAMES').default('admin,kong-admin,admin-tls,kong-admin-tls'))
     .addOption(new Option('--admin-token <token>', 'bearer token for the gateways\' Admin API').env('TURNPIKE_ADMIN_TOKEN'))
-    .addOption(new Option('--publish-service <ns/name>', 'Service whose addresses go into Ingress status').env('TURNPIKE_PUBLISH_SERVICE'))
+    .addOption(new Option('--publish-service <ns/name>', 'Service whose addresses go into Ingress and Gateway status').env('TURNPIKE_PUBLISH_SERVICE'))
     .addOption(new Option('--publish-status-address <addr...>', 'addresses for Ingress status').env('TURNPIKE_PUBLISH_STATUS_ADDRESS'))
     .addOption(new Option('--health-probe-listen <addr>', '/healthz and /readyz').env('TURNPIKE_HEALTH_PROBE_LISTEN').default('0.0.0.0:10254'))
     .addOption(new Option('--metrics-listen <addr>', 'Prometheus metrics').env('TURNPIKE_METRICS_LISTEN').default('0.0.0.0:10255'))

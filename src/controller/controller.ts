@@ -2,7 +2,8 @@
  * @module controller/controller
  * `turnpike controller`: the control plane as one process. Informers fill the store, the sync
  * loop translates and pushes to every gateway, and the status writer reports back to Kubernetes
- * (Events, KongConsumer `Programmed`, HTTPRoute parents, Ingress load-balancer addresses) while
+ * (Events, KongConsumer `Programmed`, HTTPRoute parents, Gateway conditions/addresses/listeners,
+ * Ingress load-balancer addresses from `--publish-service` or `--publish-status-address`) while
  * this replica holds the leader Lease. `/healthz` and `/readyz` answer on 10254, Prometheus
  * metrics on 10255.
  */
@@ -141,30 +142,32 @@ export async function runController(opts: ControllerOptions): Promise<RunningCon
     },
   });
 
-  const watch = watchResources({
-    kubeconfig: kc,
-    kinds: WATCHED_KINDS,
-    namespace: opts.namespace,
-    onEvent: (type, raw) => {
-      const obj = raw as K8sObject;
-      if (obj.kind === 'Secret') {
-        if (type === 'delete') { allSecrets.delete(secretKey(obj)); store.removeObject(obj); }
-        else {
-          allSecrets.set(secretKey(obj), obj);
-          if (shouldKeepSecret(obj, referencedSecretKeys(allObjects()))) store.upsert(obj);
-        }
-      } else if (type === 'delete') {
-        store.removeObject(obj);
-      } else {
-        store.upsert(obj);
+  const onEvent = (type: 'add' | 'update' | 'delete', raw: unknown) => {
+    const obj = raw as K8sObject;
+    if (obj.kind === 'Secret') {
+      if (type === 'delete') { allSecrets.delete(secretKey(obj)); store.removeObject(obj); }
+      else {
+        allSecrets.set(secretKey(obj), obj);
+        if (shouldKeepSecret(obj, referencedSecretKeys(allObjects()))) store.upsert(obj);
       }
-      if (obj.kind !== 'Secret') refreshSecrets();
-      if (obj.kind === 'EndpointSlice') discover();
-      sync.markDirty();
-    },
-    log: (msg: string, extra?: Record<string, unknown>) => log.debug(extra ?? {}, msg),
-  });
+    } else if (type === 'delete') {
+      store.removeObject(obj);
+    } else {
+      store.upsert(obj);
+    }
+    if (obj.kind !== 'Secret') refreshSecrets();
+    if (obj.kind === 'EndpointSlice') discover();
+    sync.markDirty();
+  };
+  const watchLog = (msg: string, extra?: Record<string, unknown>) => log.debug(extra ?? {}, msg);
+  const watch = watchResources({ kubeconfig: kc, kinds: WATCHED_KINDS, namespace: opts.namespace, onEvent, log: watchLog });
+  // With --watch-namespace, the publish Service may live elsewhere: watch Services there too (as KIC adds its namespace).
+  const publishNs = opts.publishService?.split('/')[0];
+  const publishWatch = opts.namespace && publishNs && publishNs !== opts.namespace
+    ? watchResources({ kubeconfig: kc, kinds: WATCHED_KINDS.filter((k) => k.kind === 'Service'), namespace: publishNs, onEvent, log: watchLog })
+    : undefined;
   await watch.synced;
+  await publishWatch?.synced;
   sync.start();
   elector?.onChange(() => sync.markDirty());
   await elector?.start();
@@ -194,6 +197,7 @@ export async function runController(opts: ControllerOptions): Promise<RunningCon
     async stop() {
       sync.stop();
       watch.stop();
+      publishWatch?.stop();
       await elector?.stop();
       for (const s of servers) { s.closeAllConnections(); s.close(); }
     },

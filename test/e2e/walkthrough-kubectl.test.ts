@@ -3,97 +3,30 @@
  * the real `kubectl` applies the manifests in examples/getting-started to the Kubernetes API test
  * server, a real `turnpike controller` process translates them and pushes to a real gateway
  * process, and requests go through to the echo server. The Deployment is not run (no kubelet):
- * an EndpointSlice written here plays the endpoint controller's part.
+ * an EndpointSlice written here plays the endpoint controller's part. The Ingress variant is in
+ * walkthrough-kubectl-ingress.test.ts; the shared steps are in walkthrough-harness.ts.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { startKubeApiServer } from '../k8s-api/server.ts';
-import { startGateway, BIN } from '../harness/gateway-process.ts';
-import { freePort } from '../harness/ports.ts';
-import { startEchoServer } from '../../src/echo/echo-server.ts';
+import { EXAMPLES, echoManifest, eventually, expectEchoRoute, rateLimitCacheAndKeyAuth, startWalkthrough } from './walkthrough-harness.ts';
 
-const run = promisify(execFile);
-const EXAMPLES = fileURLToPath(new URL('../../examples/getting-started/', import.meta.url));
 const cleanup: (() => Promise<unknown> | void)[] = [];
 after(async () => { for (const c of cleanup.reverse()) await c(); });
 
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) { last = err; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** Waits until at least `margin` seconds remain in the current UTC minute (rate-limit windows). */
-async function awayFromMinuteEdge(margin = 20): Promise<void> {
-  const s = new Date().getUTCSeconds() + new Date().getUTCMilliseconds() / 1000;
-  if (60 - s < margin) await new Promise((r) => setTimeout(r, (60 - s + 0.5) * 1000));
-}
-
 test('getting started: kubectl apply -> controller -> gateway -> echo', { timeout: 240_000 }, async () => {
-  const api = await startKubeApiServer();
-  cleanup.push(() => api.stop());
-  const dir = mkdtempSync(join(tmpdir(), 'turnpike-e2e-'));
-  const kubeconfig = await api.writeKubeconfig(join(dir, 'kubeconfig'));
-  const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', kubeconfig, ...args], { timeout: 30_000 });
-
-  const echo = await startEchoServer('127.0.0.1', 0, { NODE_NAME: 'kind', POD_NAME: 'echo-abc', POD_NAMESPACE: 'kong', POD_IP: '127.0.0.1' });
-  cleanup.push(() => new Promise<void>((r) => { echo.server.closeAllConnections(); echo.server.close(() => r()); }));
-  const gw = await startGateway({ waitReady: false });
-  cleanup.push(() => gw.stop());
-
-  const [health, metrics] = [await freePort(), await freePort()];
-  const controller: ChildProcess = spawn(process.execPath, [BIN, 'controller', '--kubeconfig', kubeconfig,
-    '--gateway-admin-url', gw.admin, '--health-probe-listen', `127.0.0.1:${health}`, '--metrics-listen', `127.0.0.1:${metrics}`,
-    '--no-leader-election', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  controller.stdout!.on('data', (d) => { out += d; });
-  controller.stderr!.on('data', (d) => { out += d; });
-  cleanup.push(() => { controller.kill('SIGTERM'); });
-
-  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gw.proxy}${path}`, { headers });
+  const w = await startWalkthrough(cleanup);
 
   // Step 0: no route yet.
-  await kubectl('apply', '-f', join(EXAMPLES, '00-gateway.yaml'));
-  await eventually('controller ready', async () => ((await fetch(`http://127.0.0.1:${health}/readyz`)).status === 200 ? true : undefined), 30_000)
-    .catch((err) => { throw new Error(`${err}\n${out}`); });
-  const r0 = await get('/');
+  await w.kubectl('apply', '-f', join(EXAMPLES, '00-gateway.yaml'));
+  await w.controllerReady();
+  const r0 = await w.get('/');
   assert.equal(r0.status, 404);
   assert.equal(await r0.text(), '{\n  "message":"no Route matched with those values"\n}');
 
   // Step 1 + 2: echo Service (without the step-5 annotation yet) and the HTTPRoute.
-  writeFileSync(join(dir, 'echo.yaml'), `
-apiVersion: v1
-kind: Service
-metadata: {name: echo, namespace: kong, labels: {app: echo}}
-spec:
-  ports: [{port: 1027, name: http, protocol: TCP, targetPort: 1027}]
-  selector: {app: echo}
----
-apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: echo-abcde
-  namespace: kong
-  labels: {kubernetes.io/service-name: echo}
-addressType: IPv4
-ports: [{name: http, port: ${echo.port}, protocol: TCP}]
-endpoints: [{addresses: ["127.0.0.1"], conditions: {ready: true}}]
-`);
-  await kubectl('apply', '-f', join(dir, 'echo.yaml'));
-  writeFileSync(join(dir, 'route.yaml'), `
+  await w.apply('echo.yaml', echoManifest(w.echoPort));
+  await w.apply('route.yaml', `
 apiVersion: gateway.networking.k8s.io/v1
 kind: HTTPRoute
 metadata:
@@ -106,84 +39,16 @@ spec:
   - matches: [{path: {type: PathPrefix, value: /echo}}]
     backendRefs: [{name: echo, kind: Service, port: 1027}]
 `);
-  await kubectl('apply', '-f', join(dir, 'route.yaml'));
-  const banner = await eventually('the echo route', async () => {
-    const r = await get('/echo');
-    return r.status === 200 ? r.text() : undefined;
-  });
-  assert.match(banner, /^Welcome, you are connected to node kind\.\nRunning on Pod echo-abc\.\nIn namespace kong\.\nWith IP address 127\.0\.0\.1\.\n/);
+  await expectEchoRoute(w);
 
-  // Step 3: rate-limit-5-min on the route.
-  await kubectl('apply', '-f', join(EXAMPLES, '03-rate-limiting.yaml'));
-  await awayFromMinuteEdge();
-  await kubectl('annotate', '-n', 'kong', 'httproute', 'echo', 'konghq.com/plugins=rate-limit-5-min');
-  // The first limited response may be one of the five.
-  const first = await eventually('rate limiting', async () => {
-    const r = await get('/echo', { apikey: 'example-key' });
-    await r.arrayBuffer();
-    return r.headers.get('x-ratelimit-limit-minute') === '5' ? r : undefined;
+  // The Gateway reports itself programmed, with the route attached to its listener.
+  const gateway = await eventually('Gateway status', async () => {
+    const { stdout } = await w.kubectl('get', 'gateway', 'kong', '-n', 'kong', '-o', 'json');
+    const g = JSON.parse(stdout) as { status?: { conditions?: { type: string; status: string }[]; listeners?: { name: string; attachedRoutes: number }[] } };
+    return g.status?.listeners?.[0]?.attachedRoutes === 1 ? g.status : undefined;
   });
-  const statuses = [first.status];
-  const remaining = [first.headers.get('ratelimit-remaining')];
-  while (statuses.length < 7) {
-    const r = await get('/echo', { apikey: 'example-key' });
-    await r.arrayBuffer();
-    statuses.push(r.status);
-    remaining.push(r.headers.get('ratelimit-remaining'));
-    if (r.status === 429) {
-      assert.equal(r.headers.get('ratelimit-limit'), '5');
-      assert.ok(Number(r.headers.get('retry-after')) > 0);
-      break;
-    }
-  }
-  assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429]);
-  assert.deepEqual(remaining.slice(-2), ['0', '0']);
+  assert.deepEqual(gateway.conditions?.map((c) => `${c.type}=${c.status}`), ['Accepted=True', 'Programmed=True']);
+  assert.equal(gateway.listeners?.[0]?.name, 'proxy');
 
-  // Step 4: a global proxy cache; after the window resets: Miss, Hit x4, then 429 without X-Cache-Status.
-  await kubectl('apply', '-f', join(EXAMPLES, '04-proxy-cache.yaml'));
-  await new Promise((r) => setTimeout(r, 1000));
-  await awayFromMinuteEdge(59);
-  const cache: (string | null)[] = [];
-  const codes: number[] = [];
-  for (let i = 0; i < 6; i++) {
-    const r = await get('/echo', { apikey: 'example-key' });
-    await r.arrayBuffer();
-    codes.push(r.status);
-    cache.push(r.headers.get('x-cache-status'));
-  }
-  assert.deepEqual(codes, [200, 200, 200, 200, 200, 429]);
-  assert.deepEqual(cache, ['Miss', 'Hit', 'Hit', 'Hit', 'Hit', null]);
-
-  // Step 5: key-auth on the Service, then consumer alex with the key hello_world.
-  writeFileSync(join(dir, 'key-auth-plugin.yaml'), `
-apiVersion: configuration.konghq.com/v1
-kind: KongPlugin
-metadata: {name: key-auth, namespace: kong, annotations: {kubernetes.io/ingress.class: kong}}
-plugin: key-auth
-`);
-  await kubectl('apply', '-f', join(dir, 'key-auth-plugin.yaml'));
-  await kubectl('annotate', '-n', 'kong', 'service', 'echo', 'konghq.com/plugins=rate-limit-5-min,key-auth', '--overwrite');
-  const unauthorized = await eventually('key-auth', async () => {
-    const r = await get('/echo');
-    const body = await r.text();
-    return r.status === 401 ? { r, body } : undefined;
-  });
-  assert.equal(unauthorized.r.headers.get('www-authenticate'), 'Key realm="kong"');
-  assert.equal(unauthorized.r.headers.get('content-length'), '45');
-  assert.equal(unauthorized.body, '{\n  "message":"No API key found in request"\n}');
-  await kubectl('apply', '-f', join(EXAMPLES, '05-key-auth.yaml'));
-  const ok = await eventually('consumer alex', async () => {
-    const r = await get('/echo', { apikey: 'hello_world' });
-    const body = await r.text();
-    return r.status === 200 ? body : undefined;
-  });
-  assert.match(ok, /^Welcome, you are connected to node kind\./);
-
-  // The controller reported back: KongConsumer alex is Programmed.
-  const alex = await eventually('KongConsumer status', async () => {
-    const { stdout } = await kubectl('get', 'kongconsumer', 'alex', '-n', 'kong', '-o', 'json');
-    const c = JSON.parse(stdout) as { status?: { conditions?: { type: string; status: string }[] } };
-    return c.status?.conditions?.find((x) => x.type === 'Programmed' && x.status === 'True');
-  });
-  assert.equal(alex.status, 'True');
+  await rateLimitCacheAndKeyAuth(w, 'httproute');
 });

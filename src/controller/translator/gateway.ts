@@ -147,12 +147,19 @@ function resolvedRefsCondition(store: Store, route: K8sObject, generation?: numb
 }
 
 /**
- * attachHTTPRoutes evaluates every HTTPRoute against its parentRefs and returns the routes to
- * translate and the status to report.
+ * ListenerAttachments counts, per Gateway (`ns/name`) and listener name, the HTTPRoutes accepted by
+ * that listener: a Gateway's `status.listeners[].attachedRoutes`.
  */
-export function attachHTTPRoutes(store: Store, controllerName: string): { accepted: AcceptedHTTPRoute[]; status: HTTPRouteStatus[] } {
+export type ListenerAttachments = Map<string, Map<string, number>>;
+
+/**
+ * attachHTTPRoutes evaluates every HTTPRoute against its parentRefs and returns the routes to
+ * translate, the status to report and the routes attached to each Gateway listener.
+ */
+export function attachHTTPRoutes(store: Store, controllerName: string): { accepted: AcceptedHTTPRoute[]; status: HTTPRouteStatus[]; attachments: ListenerAttachments } {
   const accepted: AcceptedHTTPRoute[] = [];
   const status: HTTPRouteStatus[] = [];
+  const attachments: ListenerAttachments = new Map();
   for (const route of store.list(GK.HTTPRoute)) {
     const { version } = splitApiVersion(route.apiVersion);
     if (version !== 'v1' && version !== 'v1beta1') continue;
@@ -165,6 +172,8 @@ export function attachHTTPRoutes(store: Store, controllerName: string): { accept
     const protocols = new Set<string>();
     let anyAccepted = false;
     let resolved: RouteCondition | undefined;
+    /** `ns/gateway` → listeners that took this route (a route counts once per listener). */
+    const attachedTo = new Map<string, Set<string>>();
 
     for (const p of arr(spec['parentRefs'])) {
       const pr = rec(p) ?? {};
@@ -197,21 +206,26 @@ export function attachHTTPRoutes(store: Store, controllerName: string): { accept
         accept = condition('Accepted', false, 'NotAllowedByListeners', 'The route is not allowed by any listener of the parent Gateway', generation);
       } else {
         const matched: string[] = [];
+        const taking: string[] = [];
         let hostMatch = routeHostnames.length === 0;
         for (const l of allowed) {
-          if (routeHostnames.length === 0) continue;
-          if (l.hostname === undefined) {
+          if (routeHostnames.length === 0 || l.hostname === undefined) {
+            taking.push(l.name);
+            if (routeHostnames.length === 0) continue;
             matched.push(...routeHostnames);
             hostMatch = true;
             continue;
           }
+          let intersects = false;
           for (const h of routeHostnames) {
             const i = hostnameIntersection(l.hostname, h);
             if (i !== undefined) {
               matched.push(i);
               hostMatch = true;
+              intersects = true;
             }
           }
+          if (intersects) taking.push(l.name);
         }
         if (!hostMatch) {
           accept = condition('Accepted', false, 'NoMatchingListenerHostname', 'No listener hostname intersects the route hostnames', generation);
@@ -219,6 +233,10 @@ export function attachHTTPRoutes(store: Store, controllerName: string): { accept
           accept = condition('Accepted', true, 'Accepted', '', generation);
           anyAccepted = true;
           for (const h of matched) if (!hostnames.includes(h)) hostnames.push(h);
+          const gwKey = `${gwNs}/${name}`;
+          const set = attachedTo.get(gwKey) ?? new Set<string>();
+          for (const l of taking) set.add(l);
+          attachedTo.set(gwKey, set);
         }
       }
       resolved ??= resolvedRefsCondition(store, route, generation);
@@ -230,6 +248,11 @@ export function attachHTTPRoutes(store: Store, controllerName: string): { accept
       status.push(s);
     }
     if (anyAccepted) accepted.push({ route, hostnames, protocols: [...protocols].sort() });
+    for (const [gwKey, listeners] of attachedTo) {
+      const counts = attachments.get(gwKey) ?? new Map<string, number>();
+      for (const l of listeners) counts.set(l, (counts.get(l) ?? 0) + 1);
+      attachments.set(gwKey, counts);
+    }
   }
-  return { accepted, status };
+  return { accepted, status, attachments };
 }

@@ -8,11 +8,12 @@
 
 import type { Store } from '../store/store.ts';
 import { FailureCollector, type TranslationFailure } from './failures.ts';
-import { attachHTTPRoutes, type HTTPRouteStatus } from './gateway.ts';
+import { attachHTTPRoutes, type HTTPRouteStatus, type ListenerAttachments } from './gateway.ts';
 import { translateHTTPRoutes } from './httproute.ts';
 import { ingressClassParameters, translateIngresses } from './ingress.ts';
 import { ingressClassContext } from './ingress-class.ts';
 import { translateCertificates } from './certificates.ts';
+import { crdCheckedStore } from './crd-validation.ts';
 import { translateConsumers } from './kong-consumer.ts';
 import { translatePlugins } from './kong-plugin.ts';
 import { compareStrings } from './fields.ts';
@@ -45,6 +46,8 @@ export interface TranslationResult {
   config: DeclarativeConfig;
   failures: TranslationFailure[];
   routeStatus: HTTPRouteStatus[];
+  /** HTTPRoutes attached to each Gateway listener (for Gateway `status.listeners`). */
+  attachedRoutes: ListenerAttachments;
 }
 
 /** DEFAULT_GATEWAY_CONTROLLER_NAME is KIC's Gateway API controller name. */
@@ -59,7 +62,7 @@ export function translate(store: Store, options: TranslateOptions = {}): Transla
   const icp = ingressClassParameters(store, ingressClass);
 
   const ingress = translateIngresses(store, classCtx, icp, failures, options.rewriteURIs ?? false);
-  const { accepted, status } = attachHTTPRoutes(store, controllerName);
+  const { accepted, status, attachments } = attachHTTPRoutes(store, controllerName);
   const httpServices = translateHTTPRoutes(store, accepted, failures, { supportRedirectPlugin: options.supportRedirectPlugin ?? false });
 
   const all = new Map<string, ServiceDraft>(ingress.services);
@@ -81,8 +84,10 @@ export function translate(store: Store, options: TranslateOptions = {}): Transla
   }
   for (const upstream of upstreams) overrideUpstream(store, upstream, failures);
 
-  const consumers = translateConsumers(store, classCtx, failures);
-  const plugins = translatePlugins(store, services, consumers, classCtx, failures);
+  // KongPlugin/KongClusterPlugin/KongConsumer objects the API server would have refused are left out.
+  const crdChecked = crdCheckedStore(store, classCtx, failures);
+  const consumers = translateConsumers(crdChecked, classCtx, failures);
+  const plugins = translatePlugins(crdChecked, services, consumers, classCtx, failures);
   const certificates = translateCertificates(store, ingress.snis, controllerName, failures);
 
   const config = assembleConfig({
@@ -93,5 +98,5 @@ export function translate(store: Store, options: TranslateOptions = {}): Transla
     certificates,
     appendStubWhenEmpty: options.appendStubWhenEmpty ?? true,
   });
-  return { config, failures: failures.sorted(), routeStatus: status };
+  return { config, failures: failures.sorted(), routeStatus: status, attachedRoutes: attachments };
 }
