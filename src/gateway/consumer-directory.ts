@@ -21,6 +21,7 @@ export function keyDigest(key: string): Buffer {
 
 export class IndexedConsumerDirectory implements ConsumerDirectory {
   readonly #consumers = new Map<string, Consumer>();
+  readonly #byCustomId = new Map<string, Consumer>();
   /** base64 SHA-256 of the key -> digest and credential. */
   readonly #keyAuth = new Map<string, { digest: Buffer; credential: KeyAuthCredential }>();
   readonly #basicAuth = new Map<string, BasicAuthCredential>();
@@ -33,6 +34,7 @@ export class IndexedConsumerDirectory implements ConsumerDirectory {
     for (const c of config.consumers) {
       this.#consumers.set(c.id, c);
       if (c.username !== null) this.#consumers.set(c.username, c);
+      if (c.custom_id !== null) this.#byCustomId.set(c.custom_id, c);
     }
     for (const k of config.keyauth_credentials) {
       const digest = keyDigest(k.key);
@@ -50,6 +52,7 @@ export class IndexedConsumerDirectory implements ConsumerDirectory {
   }
 
   consumer(idOrUsername: string): Consumer | undefined { return this.#consumers.get(idOrUsername); }
+  consumerByCustomId(customId: string): Consumer | undefined { return this.#byCustomId.get(customId); }
   keyAuth(key: string): KeyAuthCredential | undefined {
     const digest = keyDigest(key);
     const entry = this.#keyAuth.get(digest.toString('base64'));

@@ -120,6 +120,7 @@ export class RequestFlow {
       ? realClientIp(remoteAddr, req.headers as HeaderMap, settings.realIpHeader, settings.realIpRecursive, (ip) => settings.trustedIps.has(ip))
       : remoteAddr;
     const view = new ClientRequestView(req, this.#scheme, this.#port, path, rawQuery, hostWithoutPort(hostHeader), remoteAddr, clientIp);
+    view.trustedPeer = trusted;
     const snapshot = this.#rt.snapshot();
     const upstream = new UpstreamRequestState(upstreamHeadersFrom(req.headers as HeaderMap), view.method, path, rawQuery);
     const ctx = new RequestContext(view, upstream, this.#rt.services(snapshot), t0, nextRequestId());

@@ -58,7 +58,7 @@ export async function runWorker(init: WorkerInit): Promise<void> {
   let snapshot: Snapshot | null = null;
   let services: SharedServices;
   let ipc: IpcSharedState | null = null;
-  const emptyDirectory = { consumer: () => undefined, keyAuth: () => undefined, basicAuth: () => undefined,
+  const emptyDirectory = { consumer: () => undefined, consumerByCustomId: () => undefined, keyAuth: () => undefined, basicAuth: () => undefined,
     jwtSecret: () => undefined, hmacAuth: () => undefined, oauth2: () => undefined, acls: () => [] };
   if (init.workerCount > 1) {
     ipc = new IpcSharedState((m) => send(m));

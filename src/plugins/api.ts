@@ -58,6 +58,8 @@ export interface RequestView {
   readonly clientIp: string;
   /** The TCP peer address. */
   readonly remoteAddr: string;
+  /** Whether the peer is in `trusted_ips`, so its X-Forwarded-* headers are believed. */
+  readonly trustedPeer?: boolean;
   header(name: string): string | string[] | undefined;
   /** Every value of a header as sent, one entry per header line (Node joins repeats in `headers`). */
   headerValues(name: string): readonly string[];
@@ -98,6 +100,8 @@ export interface Credential { id: string; consumer?: { id: string } | null }
 /** Consumer and credential lookups, compiled with the snapshot (indexed, O(1)). */
 export interface ConsumerDirectory {
   consumer(idOrUsername: string): Consumer | undefined;
+  /** The consumer whose `custom_id` this is (openid-connect's `consumer_by: [custom_id]`). */
+  consumerByCustomId(customId: string): Consumer | undefined;
   keyAuth(key: string): KeyAuthCredential | undefined;
   basicAuth(username: string): BasicAuthCredential | undefined;
   jwtSecret(key: string): JwtSecret | undefined;

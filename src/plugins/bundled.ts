@@ -20,6 +20,9 @@ import proxyCache from './proxy-cache/index.ts';
 import fileLog from './file-log/index.ts';
 import httpLog from './http-log/index.ts';
 import prometheus from './prometheus/index.ts';
+import openidConnect from './openid-connect/index.ts';
+import ldapAuth from './ldap-auth/index.ts';
+import oauth2 from './oauth2/index.ts';
 
 export const BUNDLED_PLUGINS: PluginDefinition[] = [
   keyAuth,
@@ -39,4 +42,7 @@ export const BUNDLED_PLUGINS: PluginDefinition[] = [
   fileLog,
   httpLog,
   prometheus,
+  openidConnect,
+  ldapAuth,
+  oauth2,
 ];

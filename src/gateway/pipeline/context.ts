@@ -49,6 +49,7 @@ export class ClientRequestView implements RequestView {
   readonly headers: HeaderMap;
   readonly clientIp: string;
   readonly remoteAddr: string;
+  trustedPeer = false;
   readonly raw: IncomingMessage;
   #query: Record<string, string | string[] | true> | null = null;
   #body: Promise<Buffer> | null = null;
