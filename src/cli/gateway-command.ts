@@ -7,8 +7,13 @@ import { resolve } from 'node:path';
 import { runGateway, ConfigLoadError, type GatewayOptions, type RunningGateway } from '../gateway/supervisor.ts';
 import { readFileOrFail } from './main.ts';
 import { formatListen } from '../gateway/listen.ts';
+import { describeRefusal, watchConfigFile } from './config-watch.ts';
 
-export async function startGateway(options: Omit<GatewayOptions, 'initialConfig'>, configFile?: string): Promise<RunningGateway> {
+export async function startGateway(options: Omit<GatewayOptions, 'initialConfig'>, configFile?: string, watch = false): Promise<RunningGateway> {
+  if (watch && !configFile) {
+    process.stderr.write('Error: --watch needs --config FILE\n');
+    process.exit(1);
+  }
   const initialConfig = configFile
     ? { text: readFileOrFail(configFile), source: `file:${resolve(configFile)}`, filename: configFile }
     : undefined;
@@ -17,14 +22,16 @@ export async function startGateway(options: Omit<GatewayOptions, 'initialConfig'
     gw = await runGateway({ ...options, initialConfig });
   } catch (err) {
     if (err instanceof ConfigLoadError) {
-      process.stderr.write(`Error: ${err.message}\n${JSON.stringify(err.detail, null, 2)}\n`);
+      // Each error at the line and column of the file that caused it.
+      process.stderr.write(`Error: ${err.message}\n${describeRefusal(configFile!, initialConfig!.text, err.detail)}\n`);
       process.exit(1);
     }
     throw err;
   }
   const proxies = gw.proxy.map((p) => `${p.ssl ? 'https' : 'http'}://${p.host}:${p.port}`).join(', ');
-  process.stdout.write(`turnpike ${options.version}: proxy ${proxies}; admin ${gw.admin.map(formatListen).join(', ') || 'off'}; status ${gw.status.map(formatListen).join(', ') || 'off'}; ${options.workers} worker(s)\n`);
+  process.stdout.write(`turnpike ${options.version}: proxy ${proxies}; admin ${gw.admin.map(formatListen).join(', ') || 'off'}; status ${gw.status.map(formatListen).join(', ') || 'off'}; dashboard ${gw.gui.map((a) => `http://${formatListen(a)}/`).join(', ') || 'off'}; ${options.workers} worker(s)\n`);
   installSignals(gw);
+  if (configFile && watch) watchConfigFile(configFile, gw);
   return gw;
 }
 

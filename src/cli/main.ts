@@ -16,8 +16,11 @@ function gatewayOptions(cmd: Command): Command {
     .addOption(new Option('--proxy-listen <addrs>', 'proxy listeners, e.g. "0.0.0.0:8000, 0.0.0.0:8443 ssl"').env('TURNPIKE_PROXY_LISTEN').default('0.0.0.0:8000'))
     .addOption(new Option('--admin-listen <addrs>', 'Admin API listeners ("off" to disable)').env('TURNPIKE_ADMIN_LISTEN').default('127.0.0.1:8001'))
     .addOption(new Option('--status-listen <addrs>', 'Status API listeners ("off" to disable)').env('TURNPIKE_STATUS_LISTEN').default('127.0.0.1:8100'))
+    .addOption(new Option('--gui-listen <addrs>', 'read-only dashboard listeners ("off" to disable)').env('TURNPIKE_GUI_LISTEN').default('127.0.0.1:8002'))
     .addOption(new Option('--workers <n>', 'worker processes (default: one per core)').env('TURNPIKE_WORKERS'))
-    .addOption(new Option('--log-level <level>', 'debug, info, notice, warn, error').env('TURNPIKE_LOG_LEVEL').default('notice'))
+    .addOption(new Option('--log-level <level>', 'debug, info, notice, warn, error, crit, alert, emerg, silent').env('TURNPIKE_LOG_LEVEL').default('info'))
+    .addOption(new Option('--access-log <target>', 'one JSON line per request (Kong\'s log entry): stdout, stderr, off or a file path').env('TURNPIKE_ACCESS_LOG').default('off'))
+    .addOption(new Option('--otlp-endpoint <url>', 'export OpenTelemetry traces over OTLP/HTTP to this collector (off by default)').env('TURNPIKE_OTLP_ENDPOINT'))
     .addOption(new Option('--headers <list>', "Kong's `headers` property").env('TURNPIKE_HEADERS').default('server_tokens, latency_tokens'))
     .addOption(new Option('--headers-upstream <list>', "Kong's `headers_upstream` property").env('TURNPIKE_HEADERS_UPSTREAM').default('x-kong-request-id'))
     .addOption(new Option('--trusted-ips <cidrs>', 'peers whose X-Forwarded-* and real-IP headers are believed').env('TURNPIKE_TRUSTED_IPS'))
@@ -32,10 +35,11 @@ function gatewayOptions(cmd: Command): Command {
 }
 
 interface GatewayFlags {
-  proxyListen: string; adminListen: string; statusListen: string; workers?: string; logLevel: string;
+  proxyListen: string; adminListen: string; statusListen: string; guiListen?: string; workers?: string; logLevel: string;
   headers: string; headersUpstream: string; trustedIps?: string; realIpHeader: string; realIpRecursive?: boolean;
   plugin?: string[] | string; adminToken?: string; clientMaxBodySize?: string;
   clientHeaderTimeout?: string; clientBodyTimeout?: string; drainTimeout?: string;
+  accessLog?: string; otlpEndpoint?: string;
 }
 
 function workerCount(v: string | undefined): number {
@@ -63,6 +67,7 @@ export function gatewayRunOptions(flags: GatewayFlags) {
     proxyListen: flags.proxyListen,
     adminListen: flags.adminListen,
     statusListen: flags.statusListen,
+    guiListen: flags.guiListen ?? 'off',
     workers: workerCount(flags.workers),
     logLevel: flags.logLevel,
     settings: {
@@ -71,6 +76,7 @@ export function gatewayRunOptions(flags: GatewayFlags) {
       clientMaxBodySize: parseSize(flags.clientMaxBodySize ?? '0'),
       clientHeaderTimeoutMs: parseDuration(flags.clientHeaderTimeout ?? '60s'),
       clientBodyTimeoutMs: parseDuration(flags.clientBodyTimeout ?? '60s'),
+      accessLog: flags.accessLog, otlpEndpoint: flags.otlpEndpoint,
     },
     pluginPaths: pluginPaths(flags.plugin),
     adminToken: flags.adminToken,
@@ -96,9 +102,10 @@ export async function main(argv: string[]): Promise<void> {
 
   gatewayOptions(program.command('gateway').description('run the gateway'))
     .addOption(new Option('-c, --config <file>', 'declarative config (YAML or JSON)').env('TURNPIKE_CONFIG'))
-    .action(async (flags: GatewayFlags & { config?: string }) => {
+    .addOption(new Option('--watch', 'reload --config when the file changes').env('TURNPIKE_CONFIG_WATCH'))
+    .action(async (flags: GatewayFlags & { config?: string; watch?: boolean }) => {
       const { startGateway } = await import('./gateway-command.ts');
-      await startGateway(gatewayRunOptions(flags), flags.config);
+      await startGateway(gatewayRunOptions(flags), flags.config, !!flags.watch);
     });
 
   program.command('echo')
@@ -116,9 +123,36 @@ export async function main(argv: string[]): Promise<void> {
   config.command('validate <file>')
     .description('validate a declarative config; exit 1 with the errors POST /config would give')
     .addOption(new Option('--plugin <file...>', 'custom plugin modules the config uses').env('TURNPIKE_PLUGINS'))
-    .action(async (file: string, flags: { plugin?: string[] }) => {
+    .option('--json', "print Kong's error body instead of file:line:col lines")
+    .action(async (file: string, flags: { plugin?: string[]; json?: boolean }) => {
       const { validateFile } = await import('./config-command.ts');
-      process.exitCode = await validateFile(file, pluginPaths(flags.plugin));
+      process.exitCode = await validateFile(file, pluginPaths(flags.plugin), !!flags.json);
+    });
+  config.command('diff <before> <after>')
+    .description('entity-level differences between two declarative configs; exit 0 when equal, 1 when not, 2 on errors')
+    .addOption(new Option('--plugin <file...>', 'custom plugin modules the configs use').env('TURNPIKE_PLUGINS'))
+    .action(async (before: string, after: string, flags: { plugin?: string[] }) => {
+      const { diffFiles } = await import('./config-command.ts');
+      process.exitCode = await diffFiles(before, after, pluginPaths(flags.plugin));
+    });
+  const adminUrlOption = () => new Option('--admin-url <url>', 'the gateway\'s Admin API').env('TURNPIKE_ADMIN_URL').default('http://127.0.0.1:8001');
+  const adminTokenOption = () => new Option('--admin-token <token>', 'bearer token for the Admin API').env('TURNPIKE_ADMIN_TOKEN');
+  config.command('push <file>')
+    .description('load a declarative config into a running gateway (POST /config); "unchanged" when it already runs it')
+    .addOption(adminUrlOption()).addOption(adminTokenOption())
+    .action(async (file: string, flags: { adminUrl: string; adminToken?: string }) => {
+      const { pushConfig } = await import('./config-remote.ts');
+      process.exitCode = await pushConfig(file, flags);
+    });
+  config.command('dump')
+    .description('write a running gateway\'s configuration (GET /config) as decK dumps it')
+    .addOption(adminUrlOption()).addOption(adminTokenOption())
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .option('--with-id', 'keep entity ids')
+    .action(async (flags: { adminUrl: string; adminToken?: string; output?: string; format: 'yaml' | 'json'; withId?: boolean }) => {
+      const { dumpConfig } = await import('./config-remote.ts');
+      process.exitCode = await dumpConfig(flags);
     });
 
   gatewayOptions(program.command('start').description('the getting-started example: echo upstream + gateway'))

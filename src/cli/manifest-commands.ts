@@ -10,6 +10,7 @@ import { loadManifests } from '../controller/manifests.ts';
 import { ObjectStore, filterSecrets } from '../controller/store/index.ts';
 import { translate, formatFailure, type TranslateOptions } from '../controller/translator/index.ts';
 import type { GatewayOptions } from '../gateway/supervisor.ts';
+import { controllerReport } from '../dashboard/controller-report.ts';
 
 export interface TranslateFlags {
   file: string[];
@@ -60,8 +61,10 @@ export async function runCommand(flags: RunFlags, gatewayOptions: Omit<GatewayOp
     for (const p of result.problems) process.stderr.write(`${p}\n`);
     for (const f of result.failures) process.stderr.write(`${formatFailure(f)}\n`);
     const body = JSON.stringify(result.config);
-    if (body === lastBody) return;
+    if (body === lastBody) { gw.reportController(controllerReport('manifests', result, 'unchanged')); return; }
     const r = await gw.apply(body, 'manifests');
+    gw.reportController(controllerReport('manifests', result, r.kind === 'applied' ? 'applied' : 'refused',
+      r.kind === 'invalid' ? r.error.message : r.kind === 'applied' ? undefined : r.kind));
     if (r.kind === 'applied') {
       lastBody = body;
       const c = r.loaded.config;

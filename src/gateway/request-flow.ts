@@ -19,6 +19,7 @@ import type { GatewaySettings } from './settings.ts';
 import { addStickyCookie, type Snapshot, type Peer, type ServiceUpstream } from './snapshot.ts';
 import { addForwardedHeaders, realClientIp, stripResponseHopByHop, upstreamHeadersFrom } from './upstream/request-headers.ts';
 import type { UpstreamPools } from './upstream/pools.ts';
+import type { RequestTrace, RequestTracer } from '../observability/tracing/types.ts';
 
 /** What the request flow needs from its process. */
 export interface FlowRuntime {
@@ -29,6 +30,8 @@ export interface FlowRuntime {
   /** Called once per request after the response is finished (metrics, access log). */
   onComplete?(ctx: RequestContext): void;
   onError?(err: unknown, where: string): void;
+  /** Set only with `--otlp-endpoint`: otherwise no span is created and no trace header read. */
+  readonly tracer?: RequestTracer | null;
 }
 
 const MAX_URI = 8192;
@@ -124,7 +127,8 @@ export class RequestFlow {
     const snapshot = this.#rt.snapshot();
     const upstream = new UpstreamRequestState(upstreamHeadersFrom(req.headers as HeaderMap), view.method, path, rawQuery);
     const ctx = new RequestContext(view, upstream, this.#rt.services(snapshot), t0, nextRequestId());
-    const flow: Flow = { ctx, req, res, snapshot, trusted, finished: false };
+    const tracer = this.#rt.tracer;
+    const flow: Flow = { ctx, req, res, snapshot, trusted, finished: false, trace: tracer ? tracer.start(req, ctx) : null };
     res.on('close', () => this.#finish(flow));
 
     if (snapshot && snapshot.chains.rewrite.length > 0) {
@@ -315,6 +319,7 @@ export class RequestFlow {
     const pool = this.#rt.pools.get(peer.origin, service.connect_timeout, peer.tls);
     ctx.upstreamStartAt = performance.now();
     const handler = new UpstreamResponseHandler(this, flow, peer, target, buffered, replayable, tried, attempt);
+    if (flow.trace) flow.trace.startTry(headers, peer, up.method, `${peer.origin}${pathWithQuery}`);
     try {
       pool.dispatch({
         origin: peer.origin,
@@ -329,6 +334,7 @@ export class RequestFlow {
       }, handler as unknown as Dispatcher.DispatchHandler);
     } catch (err) {
       this.#rt.onError?.(err, 'dispatch');
+      flow.trace?.endTry((err as Error).message);
       this.#error(flow, 502);
     }
   }
@@ -482,6 +488,7 @@ export class RequestFlow {
       }
     }
     this.#rt.onComplete?.(ctx);
+    if (flow.trace) flow.trace.finish(ctx);
   }
 
   // ---------------------------------------------------------------- WebSocket
@@ -597,6 +604,8 @@ interface Flow {
   pluginHost?: string;
   /** The status of the last failed upstream attempt, for a retry that finds no target left. */
   lastFailure?: 502 | 504;
+  /** Spans of this request (tracing on), else null. */
+  trace: RequestTrace | null;
 }
 
 /**
@@ -678,6 +687,7 @@ class UpstreamResponseHandler {
     const ctx = this.#f.ctx;
     ctx.upstreamHeadersAt = performance.now();
     this.#attempt.code = statusCode;
+    if (this.#f.trace) this.#f.trace.tryStatus(statusCode);
     this.#target.report(this.#peer, { kind: 'http', status: statusCode });
     this.#target.release(this.#peer);
     this.#flow.respond(this.#f, statusCode, headers as HeaderMap);
@@ -704,15 +714,18 @@ class UpstreamResponseHandler {
     const f = this.#f;
     if (this.#chunks) {
       const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+      if (f.trace) f.trace.endTry();
       void this.#flow.sendBuffered(f, body);
       return;
     }
+    if (f.trace) f.trace.endTry();
     this.#flow.bodyChunk(f, null);
     f.res.end();
   }
 
   onResponseError(_c: unknown, err: Error & { code?: string }): void {
     const f = this.#f;
+    if (f.trace) f.trace.endTry(err.message || err.code || 'upstream error');
     if (f.finished) return;
     this.#target.release(this.#peer);
     if (this.#started) {

@@ -4,6 +4,8 @@
  * CLI flags / environment variables and shared by every worker.
  */
 import { CidrSet } from '../net/cidr.ts';
+import { otlpTracesUrl } from '../observability/tracing/endpoint.ts';
+import { checkAccessLogTarget } from '../observability/access-log-target.ts';
 
 export interface HeaderFlags {
   server: boolean;
@@ -30,6 +32,10 @@ export interface GatewaySettings {
   clientHeaderTimeoutMs: number;
   /** Longest pause between two reads of a request body, ms (Kong's `nginx_http_client_body_timeout`, 60 s). */
   clientBodyTimeoutMs: number;
+  /** `off`, `stdout`, `stderr` or a file path (see observability/access-log.ts). */
+  accessLog: string;
+  /** OTLP/HTTP traces URL, or null: tracing off (no spans, no trace headers read). */
+  otlpEndpoint: string | null;
 }
 
 /**
@@ -74,6 +80,8 @@ export interface SettingsInput {
   clientMaxBodySize?: number;
   clientHeaderTimeoutMs?: number;
   clientBodyTimeoutMs?: number;
+  accessLog?: string;
+  otlpEndpoint?: string;
 }
 
 /** nginx time syntax as kong.conf takes it: `60s`, `500ms`, `1m`; a bare number is seconds. */
@@ -101,5 +109,13 @@ export function buildSettings(input: SettingsInput): GatewaySettings {
     clientMaxBodySize: input.clientMaxBodySize ?? 0,
     clientHeaderTimeoutMs: positiveMs(input.clientHeaderTimeoutMs, 'client header timeout'),
     clientBodyTimeoutMs: positiveMs(input.clientBodyTimeoutMs, 'client body timeout'),
+    accessLog: accessLogSetting(input.accessLog),
+    otlpEndpoint: otlpTracesUrl(input.otlpEndpoint),
   };
+}
+
+/** `off`, `stdout`, `stderr` or an absolute file path that can be appended to. */
+function accessLogSetting(value: string | undefined): string {
+  const target = checkAccessLogTarget(value);
+  return typeof target === 'object' ? target.file : target;
 }

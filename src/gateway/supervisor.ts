@@ -28,12 +28,18 @@ import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from './worker.ts';
 import { ENTRY_PREFIX, decodeEntry } from '../plugins/proxy-cache/handler.ts';
 import { METRICS_CONTENT_TYPE, MetricsAggregator, metricsRenderer, prometheusSettings } from '../plugins/prometheus/exporter.ts';
+import { createDashboardHandler } from '../dashboard/server.ts';
+import { TrafficTimeline } from '../dashboard/traffic-timeline.ts';
+import type { ControllerReport } from '../dashboard/controller-report.ts';
+import { ProcessSampler, currentMemory, renderProcessMetrics, type ProcessSample } from '../observability/process-metrics.ts';
 
 export interface GatewayOptions {
   version: string;
   proxyListen: string;
   adminListen: string;
   statusListen: string;
+  /** Dashboard listeners (`off` or absent: none). */
+  guiListen?: string;
   workers: number;
   logLevel: string;
   settings: SettingsInput;
@@ -50,14 +56,19 @@ interface WorkerState {
   hash: string | null;
   stats: { total: number; active: number; accepted: number; heapUsed: number };
   proxy: { host: string; port: number; ssl: boolean }[];
+  /** The worker's latest process sample (memory, CPU, event-loop lag), once a second. */
+  process?: ProcessSample;
 }
 
 export interface RunningGateway {
   readonly admin: ListenAddress[];
   readonly status: ListenAddress[];
+  readonly gui: ListenAddress[];
   readonly proxy: { host: string; port: number; ssl: boolean }[];
   /** Validate and apply a config from inside the process (the all-in-one controller uses this). */
-  apply(body: string | object, source: string): Promise<ApplyResult>;
+  apply(body: string | object, source: string, options?: { filename?: string; checkHash?: boolean }): Promise<ApplyResult>;
+  /** The latest translation outcome of an in-process config source (shown by the dashboard). */
+  reportController(report: ControllerReport): void;
   stop(): Promise<void>;
 }
 
@@ -79,6 +90,14 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   const cache = new LocalSharedCache();
   /** Prometheus totals: the sum of the deltas every worker sends. */
   const metricsStore = new MetricsAggregator();
+  /** The dashboard's always-on per-second traffic, last five minutes. */
+  const traffic = new TrafficTimeline();
+  let controllerState: ControllerReport | null = null;
+  /** The primary's own process metrics, sampled once a second like a worker's. */
+  const processSampler = new ProcessSampler();
+  let primarySample = processSampler.sample();
+  const sampleTimer = setInterval(() => { primarySample = processSampler.sample(); }, 1000);
+  sampleTimer.unref();
   const workers = new Map<number, WorkerState>();
   let current: LoadedConfig | null = null;
   let snapshot: Snapshot | null = null;
@@ -119,7 +138,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
           }
           break;
         }
-        case 'stats': state.stats = m; break;
+        case 'stats': state.stats = m; state.process = m.process; break;
         case 'health':
           // A worker's passive check: record it here (Admin /health) and tell the other workers.
           snapshot?.balancers.get(m.upstream)?.setHealth(m.target, m.healthy, 'remote');
@@ -129,6 +148,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
           break;
         case 'drained': break;
         case 'metrics': metricsStore.add(m.delta); break;
+        case 'traffic': traffic.add(m.delta); break;
         default:
           serveSharedState(m, counters, cache, (r) => { if (worker.isConnected()) worker.send(r); },
             (inv: CacheInvalidation) => broadcast(inv));
@@ -319,7 +339,9 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
         nodeId, version: opts.version, server: backend.serverStats(), memory: backend.memoryStats(),
         pluginEnabled: p.enabled, store: metricsStore, upstreams,
       });
-      return { contentType: METRICS_CONTENT_TYPE, body };
+      const processes = [{ label: 'primary', sample: { ...primarySample, ...currentMemory() } }];
+      for (const w of workers.values()) if (w.process) processes.push({ label: `worker-${w.worker.id}`, sample: w.process });
+      return { contentType: METRICS_CONTENT_TYPE, body: body + renderProcessMetrics(processes) };
     },
   };
 
@@ -359,6 +381,17 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   };
   const admin = await listen(opts.adminListen, createAdminHandler(backend, { token: opts.adminToken }));
   const status = await listen(opts.statusListen, createStatusHandler(backend));
+  // The dashboard is a convenience: a port already taken must not keep the gateway down.
+  const gui = await listen(opts.guiListen ?? 'off', createDashboardHandler({
+    version: opts.version, plugins: registry, current: () => current, snapshot: () => snapshot, traffic,
+    upstreamHealth: (name) => snapshot?.balancers.get(name)?.healthReport() ?? null,
+    proxy: () => [...workers.values()][0]?.proxy[0] ?? null,
+    workers: () => opts.workers,
+    controller: () => controllerState,
+  })).catch((err: Error) => {
+    log.warn({ err: err.message, listen: opts.guiListen }, 'dashboard listener failed; continuing without the dashboard');
+    return [] as ListenAddress[];
+  });
 
   const stop = async (): Promise<void> => {
     if (exiting) return;
@@ -375,12 +408,15 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     for (const l of listeners) { l.closeAllConnections(); l.close(); }
     snapshot?.dispose();
     counters.close();
+    clearInterval(sampleTimer);
+    processSampler.stop();
   };
 
   return {
-    admin, status,
+    admin, status, gui,
     get proxy() { return [...workers.values()][0]?.proxy ?? []; },
-    apply: (body, source) => apply(body, source),
+    apply: (body, source, options) => apply(body, source, options),
+    reportController: (report) => { controllerState = report; },
     stop,
   };
 }

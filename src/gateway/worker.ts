@@ -20,6 +20,9 @@ import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
 import { UpstreamPools } from './upstream/pools.ts';
 import { parseListen, type ListenAddress } from './listen.ts';
 import { takeMetricsDelta, type MetricsDelta } from '../plugins/prometheus/recorder.ts';
+import { TrafficRecorder, type TrafficDelta } from '../dashboard/traffic-recorder.ts';
+import { completionHook, setupWorkerObservability } from '../observability/worker-observability.ts';
+import type { ProcessSample } from '../observability/process-metrics.ts';
 
 /** What the primary hands a worker (as JSON in TURNPIKE_WORKER_INIT). */
 export interface WorkerInit {
@@ -40,10 +43,12 @@ export type PrimaryToWorker =
 export type WorkerToPrimary =
   | { t: 'listening'; proxy: { host: string; port: number; ssl: boolean }[] }
   | { t: 'ack'; seq: number; hash: string; error?: string }
-  | { t: 'stats'; total: number; active: number; accepted: number; heapUsed: number }
+  | { t: 'stats'; total: number; active: number; accepted: number; heapUsed: number; process?: ProcessSample }
   | { t: 'drained' }
   /** Prometheus counters recorded since the previous message (at most one a second). */
   | { t: 'metrics'; delta: MetricsDelta }
+  /** The dashboard's always-on per-route counters since the previous message (at most one a second). */
+  | { t: 'traffic'; delta: TrafficDelta }
   | { t: 'health'; upstream: string; target: string; healthy: boolean }
   | import('./shared-state/ipc.ts').SharedStateRequest;
 
@@ -54,6 +59,7 @@ export async function runWorker(init: WorkerInit): Promise<void> {
   const registry = await loadPluginRegistry(init.pluginPaths);
   const settings = buildSettings(init.settings);
   const pools = new UpstreamPools();
+  const observability = await setupWorkerObservability(settings);
 
   let snapshot: Snapshot | null = null;
   let services: SharedServices;
@@ -69,12 +75,18 @@ export async function runWorker(init: WorkerInit): Promise<void> {
   let boundServices = services;
 
   let total = 0;
+  const traffic = new TrafficRecorder();
+  const complete = completionHook(observability, () => { total++; });
   const runtime: FlowRuntime = {
     snapshot: () => snapshot,
     settings,
     pools,
     services: (s) => (s === snapshot ? boundServices : { ...services, consumers: s?.consumers ?? emptyDirectory }),
-    onComplete: () => { total++; },
+    onComplete: (ctx) => {
+      complete(ctx);
+      traffic.record(ctx.route?.id ?? null, ctx.response.status, performance.now() - ctx.startedAt, ctx.response.headers['x-cache-status']);
+    },
+    tracer: observability.tracer,
     onError: (err, where) => log.error({ err, where }, 'request failed'),
   };
 
@@ -133,8 +145,13 @@ export async function runWorker(init: WorkerInit): Promise<void> {
             clearInterval(check);
             const delta = takeMetricsDelta();
             if (delta) send({ t: 'metrics', delta });
-            send({ t: 'drained' });
-            setTimeout(() => process.exit(0), 20).unref();
+            const trafficDelta = traffic.take();
+            if (trafficDelta) send({ t: 'traffic', delta: trafficDelta });
+            // Access-log lines and spans still buffered go out before the worker does.
+            void observability.close().finally(() => {
+              send({ t: 'drained' });
+              setTimeout(() => process.exit(0), 20).unref();
+            });
           }
         }, 25);
         break;
@@ -143,9 +160,12 @@ export async function runWorker(init: WorkerInit): Promise<void> {
   });
 
   const statsTimer = setInterval(() => {
-    send({ t: 'stats', total, active: sockets.size, accepted, heapUsed: process.memoryUsage().heapUsed });
+    const sample = observability.sampler.sample();
+    send({ t: 'stats', total, active: sockets.size, accepted, heapUsed: sample.heapUsedBytes, process: sample });
     const delta = takeMetricsDelta();
     if (delta) send({ t: 'metrics', delta });
+    const trafficDelta = traffic.take();
+    if (trafficDelta) send({ t: 'traffic', delta: trafficDelta });
   }, 1000);
   statsTimer.unref();
   send({ t: 'listening', proxy: servers.map((s) => {

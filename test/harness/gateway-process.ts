@@ -46,6 +46,8 @@ export async function startGateway(opts: GatewayStartOptions = {}): Promise<Gate
     '--status-listen', `127.0.0.1:${statusPort}`,
     '--workers', String(opts.workers ?? 1),
     '--log-level', 'error',
+    // Tests that want the dashboard pass their own --gui-listen (later flags win).
+    '--gui-listen', 'off',
     ...(opts.args ?? [])];
   if (opts.config !== undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'turnpike-test-'));

@@ -21,7 +21,7 @@ test('config validate: exit 0 with a summary, exit 1 with the flattened errors',
   assert.match(ok.stdout, /kong\.yml: valid \(1 services, 1 routes, 0 upstreams, 1 consumers, 3 plugins\)/);
   const bad = join(dir, 'bad.yml');
   writeFileSync(bad, '_format_version: "3.0"\nservices:\n- name: s\n  port: 99999\n');
-  const err = await run(process.execPath, [BIN, 'config', 'validate', bad]).then(() => null, (e: { code: number; stderr: string }) => e);
+  const err = await run(process.execPath, [BIN, 'config', 'validate', '--json', bad]).then(() => null, (e: { code: number; stderr: string }) => e);
   assert.ok(err);
   assert.equal(err.code, 1);
   const body = JSON.parse(err.stderr) as { code: number; flattened_errors: { entity_type: string; entity_name: string; errors: { field: string; message: string }[] }[] };
