@@ -32,7 +32,7 @@ function timed<T>(what: string, input: unknown, f: () => T): T {
 }
 
 const registry = await loadPluginRegistry([]);
-const log = pluginLogger(createLogger('fatal'));
+const log = pluginLogger(createLogger('silent'));
 
 // ----------------------------------------------------------------- config validator
 
