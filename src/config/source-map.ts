@@ -105,28 +105,7 @@ class SourceLocator {
       }
       return common > 0;
     };
-    const search = (node: YamlNode | null, at: Segment[]): Segment[] | null => {
-      if (isMap(node)) {
-        for (const pair of node.items) {
-          if (!isPair(pair) || !isScalar(pair.key)) continue;
-          const name = String(pair.key.value);
-          const value = pair.value as YamlNode | null;
-          if (name === collection && isSeq(value)) {
-            const i = value.items.findIndex(agrees);
-            if (i >= 0) return [...at, name, i];
-          }
-          const found = search(value, [...at, name]);
-          if (found) return found;
-        }
-      } else if (isSeq(node)) {
-        for (let i = 0; i < node.items.length; i++) {
-          const found = search(node.items[i] as YamlNode, [...at, i]);
-          if (found) return found;
-        }
-      }
-      return null;
-    };
-    return search(this.#doc.contents as YamlNode | null, []);
+    return this.#findInCollection(collection, agrees);
   }
 
   /** Kong's dotted field path (`config.minute`, `paths.2`, 1-based) as segments below `base`. */
@@ -157,6 +136,11 @@ class SourceLocator {
 
   /** Searches the whole document for an entity of `collection` keyed `key` (nested ones too). */
   findKeyed(collection: string, key: string): Segment[] | null {
+    return this.#findInCollection(collection, (item) => isMap(item) && item.items.some((p) => isPair(p) && isScalar(p.value) && String(p.value.value) === key));
+  }
+
+  /** The first item, depth first, of any `collection` sequence in the document that `matches`. */
+  #findInCollection(collection: string, matches: (item: unknown) => boolean): Segment[] | null {
     const search = (node: YamlNode | null, at: Segment[]): Segment[] | null => {
       if (isMap(node)) {
         for (const pair of node.items) {
@@ -164,7 +148,7 @@ class SourceLocator {
           const name = String(pair.key.value);
           const value = pair.value as YamlNode | null;
           if (name === collection && isSeq(value)) {
-            const i = value.items.findIndex((item) => isMap(item) && item.items.some((p) => isPair(p) && isScalar(p.value) && String(p.value.value) === key));
+            const i = value.items.findIndex(matches);
             if (i >= 0) return [...at, name, i];
           }
           const found = search(value, [...at, name]);
