@@ -9,7 +9,7 @@ import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { VERSION } from '../version.ts';
-import { parseDuration } from '../gateway/settings.ts';
+import { parseDuration, SettingsError } from '../gateway/settings.ts';
 
 function gatewayOptions(cmd: Command): Command {
   return cmd
@@ -206,7 +206,13 @@ export async function main(argv: string[]): Promise<void> {
       await controllerCommand(flags);
     });
 
-  await program.parseAsync(argv);
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    // A bad flag value is the user's to fix: its message, not a stack trace.
+    if (err instanceof SettingsError) fail(err.message);
+    throw err;
+  }
 }
 
 export function readFileOrFail(path: string): string {

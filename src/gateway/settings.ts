@@ -97,7 +97,20 @@ function positiveMs(v: number | undefined, name: string): number {
   return ms;
 }
 
+/** A flag or environment value the gateway cannot start with; the CLI prints its message alone. */
+export class SettingsError extends Error {
+  override readonly name = 'SettingsError';
+}
+
 export function buildSettings(input: SettingsInput): GatewaySettings {
+  try {
+    return settingsFrom(input);
+  } catch (err) {
+    throw new SettingsError((err as Error).message);
+  }
+}
+
+function settingsFrom(input: SettingsInput): GatewaySettings {
   const trusted = (input.trustedIps ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   return {
     version: input.version,

@@ -67,3 +67,16 @@ test('translate prints the config and one line per problem', async () => {
   // The API server would have refused it (CEL rule), so it is reported in the API server's words.
   assert.match(r2.stderr, /^KongConsumer default\/nobody: The KongConsumer "nobody" is invalid: <root>: Invalid value: "object": Need to provide either username or custom_id$/m);
 });
+
+test('a bad flag value stops the gateway with one line, not a stack trace', async () => {
+  for (const [flag, value, message] of [
+    ['--otlp-endpoint', 'notaurl', "Error: invalid --otlp-endpoint 'notaurl': expected an http(s) URL"],
+    ['--headers', 'bogus', "Error: invalid value in 'headers': 'bogus'"],
+  ] as const) {
+    const err = await run(process.execPath, [BIN, 'gateway', flag, value, '--admin-listen', 'off', '--status-listen', 'off', '--gui-listen', 'off', '--proxy-listen', '127.0.0.1:0'])
+      .then(() => null, (e: { code: number; stderr: string }) => e);
+    assert.ok(err, `${flag} ${value} was accepted`);
+    assert.equal(err.code, 1);
+    assert.equal(err.stderr.trim(), message);
+  }
+});
