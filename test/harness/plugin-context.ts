@@ -12,7 +12,8 @@ import { IndexedConsumerDirectory } from '../../src/gateway/consumer-directory.t
 import { ClientRequestView, RequestContext, UpstreamRequestState, type HeaderMap } from '../../src/gateway/pipeline/context.ts';
 import { upstreamHeadersFrom } from '../../src/gateway/upstream/request-headers.ts';
 import { LocalCounterStore, LocalSharedCache } from '../../src/gateway/shared-state/local.ts';
-import type { CounterStore, PluginLogger, SharedCache } from '../../src/plugins/api.ts';
+import type { CounterStore, PluginDefinition, PluginLogger, SharedCache } from '../../src/plugins/api.ts';
+import { validateConfig } from '../../src/config/validate.ts';
 
 export interface FakeRequest {
   method?: string;
@@ -59,4 +60,21 @@ export function makeContext(r: FakeRequest = {}): RequestContext {
   ctx.route = r.route ?? null;
   ctx.service = r.service ?? null;
   return ctx;
+}
+
+export type PluginConfigCheck = { ok: true; config: Record<string, unknown> } | { ok: false; errors: unknown };
+
+/** Validates one plugin's config as `POST /config` would: the config with defaults, or its error tree. */
+export function validatePluginConfig(plugin: { name: string }, config: unknown): PluginConfigCheck {
+  const plugins = new Map([[plugin.name, plugin as unknown as PluginDefinition]]);
+  const r = validateConfig({ _format_version: '3.0', plugins: [{ name: plugin.name, config }] }, plugins);
+  if (r.ok) return { ok: true, config: r.config.plugins[0]!.config as Record<string, unknown> };
+  return { ok: false, errors: (r.error.fields.plugins as { config?: unknown }[])[0]!.config };
+}
+
+/** A plugin logger that keeps `level: message` lines for assertions. */
+export function recordingLog(): PluginLogger & { lines: string[] } {
+  const lines: string[] = [];
+  const rec = (level: string) => (msg: string) => { lines.push(`${level}: ${msg}`); };
+  return { lines, debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') };
 }

@@ -8,28 +8,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, renameSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { validateConfig } from '../../config/validate.ts';
-import type { PluginDefinition, PluginLogger } from '../api.ts';
-import { makeContext, silentLog } from '../../../test/harness/plugin-context.ts';
+import { makeContext, silentLog, validatePluginConfig, recordingLog } from '../../../test/harness/plugin-context.ts';
 import plugin from './index.ts';
 import { applyCustomFields, compileCustomFields, encodeLogEntry, parseStaticLua, splitKeyPath } from './log-entry.ts';
 import { AppendWriter, acquireWriter, releaseWriter, type AppendHandle } from './writer.ts';
 
-const PLUGINS = new Map<string, PluginDefinition>([[plugin.name, plugin as unknown as PluginDefinition]]);
 const dir = mkdtempSync(join(tmpdir(), 'turnpike-file-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function validate(config: unknown): { ok: true; config: Record<string, unknown> } | { ok: false; errors: unknown } {
-  const r = validateConfig({ _format_version: '3.0', plugins: [{ name: plugin.name, config }] }, PLUGINS);
-  if (r.ok) return { ok: true, config: r.config.plugins[0]!.config as Record<string, unknown> };
-  return { ok: false, errors: (r.error.fields.plugins as { config?: unknown }[])[0]!.config };
-}
-
-function recordingLog(): PluginLogger & { lines: string[] } {
-  const lines: string[] = [];
-  const rec = (level: string) => (msg: string) => { lines.push(`${level}: ${msg}`); };
-  return { lines, debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') };
-}
+const validate = (config: unknown) => validatePluginConfig(plugin, config);
 
 test('schema: path required and must look like a file name; reopen defaults to false', () => {
   assert.deepEqual(validate({}), { ok: false, errors: { path: 'required field missing' } });

@@ -8,27 +8,14 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { validateConfig } from '../../config/validate.ts';
-import type { PluginDefinition, PluginLogger } from '../api.ts';
-import { makeContext, silentLog } from '../../../test/harness/plugin-context.ts';
+import { makeContext, silentLog, validatePluginConfig, recordingLog } from '../../../test/harness/plugin-context.ts';
 import plugin, { queueName, queueParams } from './index.ts';
 import { parseEndpoint, type HttpLogConfig, type ParsedEndpoint } from './schema.ts';
 import { closeSenders, sendBatch } from './sender.ts';
 import { getQueue } from './queue.ts';
 
-const PLUGINS = new Map<string, PluginDefinition>([[plugin.name, plugin as unknown as PluginDefinition]]);
 
-function validate(config: unknown): { ok: true; config: Record<string, unknown> } | { ok: false; errors: unknown } {
-  const r = validateConfig({ _format_version: '3.0', plugins: [{ name: plugin.name, config }] }, PLUGINS);
-  if (r.ok) return { ok: true, config: r.config.plugins[0]!.config as Record<string, unknown> };
-  return { ok: false, errors: (r.error.fields.plugins as { config?: unknown }[])[0]!.config };
-}
-
-function recordingLog(): PluginLogger & { lines: string[] } {
-  const lines: string[] = [];
-  const rec = (level: string) => (msg: string) => { lines.push(`${level}: ${msg}`); };
-  return { lines, debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') };
-}
+const validate = (config: unknown) => validatePluginConfig(plugin, config);
 
 interface Received { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }
 let server: http.Server;

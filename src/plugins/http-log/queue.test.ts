@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { PluginLogger } from '../api.ts';
+import { recordingLog } from '../../../test/harness/plugin-context.ts';
 import { Queue, enqueue, getQueue, type QueueParams } from './queue.ts';
 
 function params(over: Partial<QueueParams> = {}): QueueParams {
@@ -13,12 +13,6 @@ function params(over: Partial<QueueParams> = {}): QueueParams {
     name: 'q', logTag: 'http-log plugin test', maxBatchSize: 1, maxCoalescingDelay: 1, maxEntries: 10_000, maxBytes: null,
     maxRetryTime: 60, initialRetryDelay: 0.01, maxRetryDelay: 60, concurrencyLimit: 1, ...over,
   };
-}
-
-function recordingLog(): PluginLogger & { lines: string[] } {
-  const lines: string[] = [];
-  const rec = (level: string) => (msg: string) => { lines.push(`${level}: ${msg}`); };
-  return { lines, debug: rec('debug'), info: rec('info'), warn: rec('warn'), error: rec('error') };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

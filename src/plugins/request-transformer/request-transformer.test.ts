@@ -5,18 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { validateConfig } from '../../config/validate.ts';
-import type { PluginDefinition, PluginExit } from '../api.ts';
-import { makeContext, silentLog } from '../../../test/harness/plugin-context.ts';
+import type { PluginExit } from '../api.ts';
+import { makeContext, silentLog, validatePluginConfig } from '../../../test/harness/plugin-context.ts';
 import plugin from './index.ts';
 
-const PLUGINS = new Map<string, PluginDefinition>([[plugin.name, plugin as unknown as PluginDefinition]]);
 
-function validate(config: unknown): { ok: true; config: Record<string, unknown> } | { ok: false; errors: unknown } {
-  const r = validateConfig({ _format_version: '3.0', plugins: [{ name: plugin.name, config }] }, PLUGINS);
-  if (r.ok) return { ok: true, config: r.config.plugins[0]!.config as Record<string, unknown> };
-  return { ok: false, errors: (r.error.fields.plugins as { config?: unknown }[])[0]!.config };
-}
+const validate = (config: unknown) => validatePluginConfig(plugin, config);
 
 type Req = Parameters<typeof makeContext>[0];
 
