@@ -19,6 +19,7 @@ import type { GatewaySettings } from './settings.ts';
 import { addStickyCookie, type Snapshot, type Peer, type ServiceUpstream } from './snapshot.ts';
 import { addForwardedHeaders, realClientIp, stripResponseHopByHop, upstreamHeadersFrom } from './upstream/request-headers.ts';
 import type { UpstreamPools } from './upstream/pools.ts';
+import type { H1Controller, H1Handler, H1Request } from './upstream/h1-pool.ts';
 import type { RequestTrace, RequestTracer } from '../observability/tracing/types.ts';
 
 /** What the request flow needs from its process. */
@@ -297,7 +298,7 @@ export class RequestFlow {
     const attempt = { ip: peer.address, port: peer.port, balancer_latency: Math.round(performance.now() - tBalance) } as RequestContext['tries'][number];
     ctx.tries.push(attempt);
 
-    let body: Dispatcher.DispatchOptions['body'] = null;
+    let body: H1Request['body'] = null;
     let replayable = true;
     if (up.body !== null) {
       body = up.body;
@@ -322,16 +323,13 @@ export class RequestFlow {
     if (flow.trace) flow.trace.startTry(headers, peer, up.method, `${peer.origin}${pathWithQuery}`);
     try {
       pool.dispatch({
-        origin: peer.origin,
         path: pathWithQuery,
         method: up.method,
         headers: headers as Record<string, string | string[]>,
         body,
         headersTimeout: service.read_timeout,
         bodyTimeout: service.read_timeout,
-        idempotent: false,
-        blocking: true,
-      }, handler as unknown as Dispatcher.DispatchHandler);
+      }, handler);
     } catch (err) {
       this.#rt.onError?.(err, 'dispatch');
       flow.trace?.endTry((err as Error).message);
@@ -554,7 +552,7 @@ export class RequestFlow {
       path, strippedPrefix: built.strippedPrefix,
     });
     headers['host'] = match.route.preserve_host && req.headers.host ? req.headers.host : peer.hostHeader;
-    const pool = this.#rt.pools.get(peer.origin, match.service.connect_timeout, peer.tls);
+    const pool = this.#rt.pools.getUpgrade(peer.origin, match.service.connect_timeout, peer.tls);
     const rawUpgrade = first(req.headers['upgrade']) ?? 'websocket';
     const pathWithQuery = up.query ? `${built.path}?${up.query}` : built.path;
     const settings = this.#rt.settings;
@@ -647,10 +645,10 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS', 'TRACE'])
 const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
 /**
- * Receives the upstream response (undici dispatch handler) and streams it to the client with
+ * Receives the upstream response (the H1Pool dispatch handler) and streams it to the client with
  * backpressure, or buffers it when a plugin transforms bodies.
  */
-class UpstreamResponseHandler {
+class UpstreamResponseHandler implements H1Handler {
   readonly #flow: RequestFlow;
   readonly #f: Flow;
   readonly #peer: Peer;
@@ -661,7 +659,6 @@ class UpstreamResponseHandler {
   readonly #attempt: RequestContext['tries'][number];
   #chunks: Buffer[] | null = null;
   #started = false;
-  #controller: { pause(): void; resume(): void; abort(reason: Error): void } | null = null;
 
   constructor(flow: RequestFlow, f: Flow, peer: Peer, target: ServiceUpstream, buffered: boolean, replayable: boolean,
     tried: Peer[] | null, attempt: RequestContext['tries'][number]) {
@@ -675,8 +672,7 @@ class UpstreamResponseHandler {
     this.#attempt = attempt;
   }
 
-  onRequestStart(controller: { pause(): void; resume(): void; abort(reason: Error): void }): void {
-    this.#controller = controller;
+  onRequestStart(controller: H1Controller): void {
     if (this.#f.finished) controller.abort(new Error('client went away'));
     else this.#f.res.once('close', () => { if (!this.#f.res.writableFinished) controller.abort(new Error('client went away')); });
   }
@@ -698,7 +694,7 @@ class UpstreamResponseHandler {
     }
   }
 
-  onResponseData(controller: { pause(): void; resume(): void }, chunk: Buffer): void {
+  onResponseData(controller: H1Controller, chunk: Buffer): void {
     if (this.#chunks) { this.#chunks.push(chunk); return; }
     const f = this.#f;
     if (f.finished) return;

@@ -1,12 +1,21 @@
 /**
  * @module gateway/upstream/pools
- * Keep-alive connection pools to upstream peers, one undici Pool per (origin, connect timeout),
+ * Keep-alive connection pools to upstream peers, one per (origin, connect timeout, TLS options),
  * kept across config swaps so a new snapshot does not reconnect to every target. Idle pools are
- * closed after a while so removed targets do not leak sockets.
+ * closed after a while so removed targets do not leak sockets. Proxied requests use the lean
+ * HTTP/1.1 client (`H1Pool`); WebSocket upgrades use undici's, which hands over the socket.
  */
 import { Pool } from 'undici';
+import { H1Pool } from './h1-pool.ts';
 
-interface Entry { pool: Pool; lastUsed: number }
+type TlsOptions = { servername?: string; rejectUnauthorized?: boolean } | null;
+interface Entry { pool: H1Pool | Pool; lastUsed: number }
+
+function hostPort(origin: string): { host: string; port: number } {
+  const u = new URL(origin);
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  return { host, port: u.port ? Number(u.port) : u.protocol === 'https:' ? 443 : 80 };
+}
 
 export class UpstreamPools {
   readonly #pools = new Map<string, Entry>();
@@ -19,8 +28,29 @@ export class UpstreamPools {
     this.#sweep.unref();
   }
 
-  get(origin: string, connectTimeout: number, tls: { servername?: string; rejectUnauthorized?: boolean } | null): Pool {
+  /** The pool proxied requests go through. */
+  get(origin: string, connectTimeout: number, tls: TlsOptions): H1Pool {
     const key = tls ? `${origin}|${connectTimeout}|${tls.servername ?? ''}|${tls.rejectUnauthorized ? 1 : 0}` : `${origin}|${connectTimeout}`;
+    let e = this.#pools.get(key);
+    if (!e) {
+      const pool = new H1Pool({
+        ...hostPort(origin),
+        connectTimeout,
+        tls,
+        maxConnections: this.#maxConnections,
+        keepAliveTimeout: 60_000,
+        maxHeaderSize: 64 * 1024,
+      });
+      e = { pool, lastUsed: Date.now() };
+      this.#pools.set(key, e);
+    }
+    e.lastUsed = Date.now();
+    return e.pool as H1Pool;
+  }
+
+  /** undici's pool, for WebSocket upgrades (it hands the upgraded socket over). */
+  getUpgrade(origin: string, connectTimeout: number, tls: TlsOptions): Pool {
+    const key = `upgrade|${origin}|${connectTimeout}|${tls?.servername ?? ''}|${tls?.rejectUnauthorized ? 1 : 0}`;
     let e = this.#pools.get(key);
     if (!e) {
       const pool = new Pool(origin, {
@@ -38,7 +68,7 @@ export class UpstreamPools {
       this.#pools.set(key, e);
     }
     e.lastUsed = Date.now();
-    return e.pool;
+    return e.pool as Pool;
   }
 
   #closeIdle(): void {

@@ -1,0 +1,176 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import { PassThrough } from 'node:stream';
+import { H1Pool, type H1Request, type H1Controller } from './h1-pool.ts';
+
+interface Answer { status: number; headers: Record<string, string | string[]>; body: string }
+
+function poolFor(port: number, extra: Partial<ConstructorParameters<typeof H1Pool>[0]> = {}): H1Pool {
+  return new H1Pool({ host: '127.0.0.1', port, connectTimeout: 2000, tls: null, maxConnections: 16, keepAliveTimeout: 60_000, maxHeaderSize: 65536, ...extra });
+}
+
+function send(pool: H1Pool, req: Partial<H1Request>): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    let headers: Record<string, string | string[]> = {};
+    const chunks: Buffer[] = [];
+    pool.dispatch({ path: '/', method: 'GET', headers: { host: 'up' }, body: null, headersTimeout: 5000, bodyTimeout: 5000, ...req }, {
+      onResponseStart(_c: H1Controller, s, h) { status = s; headers = h; },
+      onResponseData(_c: H1Controller, chunk) { chunks.push(chunk); },
+      onResponseEnd() { resolve({ status, headers, body: Buffer.concat(chunks).toString() }); },
+      onResponseError(_c: H1Controller, err) { reject(err); },
+    });
+  });
+}
+
+/** A raw TCP upstream: `onRequest(socket, n, conn)` answers the n-th request head of connection `conn`. */
+async function rawUpstream(onRequest: (socket: net.Socket, n: number, conn: number, head: string) => void): Promise<{ port: number; connections: () => number; close: () => void }> {
+  let conns = 0;
+  const server = net.createServer((socket) => {
+    const conn = ++conns;
+    let n = 0;
+    let buf = '';
+    socket.on('data', (d) => {
+      buf += d.toString('latin1');
+      let end: number;
+      while ((end = buf.indexOf('\r\n\r\n')) !== -1) {
+        const head = buf.slice(0, end);
+        buf = buf.slice(end + 4);
+        onRequest(socket, ++n, conn, head);
+      }
+    });
+    socket.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as net.AddressInfo).port, connections: () => conns, close: () => server.close() };
+}
+
+test('H1Pool: keep-alive reuses one connection; requests beyond maxConnections wait their turn', async () => {
+  let connections = 0;
+  const server = http.createServer((req, res) => res.end(`you asked ${req.url}`));
+  server.on('connection', () => connections++);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const pool = poolFor((server.address() as net.AddressInfo).port, { maxConnections: 1 });
+  try {
+    assert.equal((await send(pool, { path: '/a' })).body, 'you asked /a');
+    assert.equal((await send(pool, { path: '/b' })).body, 'you asked /b');
+    const both = await Promise.all([send(pool, { path: '/c' }), send(pool, { path: '/d' })]);
+    assert.deepEqual(both.map((a) => a.body), ['you asked /c', 'you asked /d']);
+    assert.equal(connections, 1);
+  } finally {
+    pool.destroy();
+    server.close();
+  }
+});
+
+test('H1Pool: chunked, HEAD, 1xx, close-delimited and many-header responses', async () => {
+  const up = await rawUpstream((s, _n, _c, head) => {
+    const path = head.split(' ')[1];
+    if (path === '/chunked') s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n');
+    else if (path === '/head') s.write('HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n');
+    else if (path === '/continue') s.write('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok');
+    else if (path === '/many') {
+      let h = 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n';
+      for (let i = 0; i < 50; i++) h += `X-H${i}: v${i}\r\n`;
+      s.write(h + '\r\n');
+    } else s.end('HTTP/1.0 200 OK\r\n\r\nuntil close');
+  });
+  const pool = poolFor(up.port);
+  try {
+    assert.equal((await send(pool, { path: '/chunked' })).body, 'hello world');
+    const head = await send(pool, { path: '/head', method: 'HEAD' });
+    assert.equal(head.body, '');
+    assert.equal(head.headers['content-length'], '1000');
+    const cont = await send(pool, { path: '/continue' });
+    assert.equal(cont.status, 201);
+    assert.equal(cont.body, 'ok');
+    const many = await send(pool, { path: '/many' });
+    assert.equal(many.headers['x-h49'], 'v49');
+    assert.deepEqual(many.headers['set-cookie'], ['a=1', 'b=2']);
+    assert.equal((await send(pool, { path: '/eof' })).body, 'until close');
+    // The close-delimited answer could not leave its connection reusable.
+    assert.equal(pool.connections, 0);
+  } finally {
+    pool.destroy();
+    up.close();
+  }
+});
+
+test('H1Pool: a reused connection the upstream dropped is retried once on a fresh one', async () => {
+  const up = await rawUpstream((s, n, conn) => {
+    if (conn === 1 && n === 2) { s.destroy(); return; } // a keep-alive socket the upstream gave up on
+    s.write(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${conn}`);
+  });
+  const pool = poolFor(up.port);
+  try {
+    assert.equal((await send(pool, {})).body, '1');
+    assert.equal((await send(pool, {})).body, '2');
+    assert.equal(up.connections(), 2);
+  } finally {
+    pool.destroy();
+    up.close();
+  }
+});
+
+test('H1Pool: undici error codes for refused connections, silence and bad headers', async () => {
+  const closed = net.createServer();
+  closed.listen(0, '127.0.0.1');
+  await once(closed, 'listening');
+  const port = (closed.address() as net.AddressInfo).port;
+  closed.close();
+  await once(closed, 'close');
+  const refused = poolFor(port);
+  await assert.rejects(send(refused, {}), { code: 'ECONNREFUSED' });
+
+  const silent = await rawUpstream(() => {});
+  const pool = poolFor(silent.port);
+  try {
+    await assert.rejects(send(pool, { headersTimeout: 100 }), { code: 'UND_ERR_HEADERS_TIMEOUT' });
+    assert.throws(() => pool.dispatch({ path: '/', method: 'GET', headers: { 'x-evil': 'a\r\nInjected: 1' } }, {}), { code: 'UND_ERR_INVALID_ARG' });
+    assert.throws(() => pool.dispatch({ path: '/', method: 'GET', headers: { 'bad name': 'a' } }, {}), { code: 'UND_ERR_INVALID_ARG' });
+  } finally {
+    pool.destroy();
+    silent.close();
+  }
+});
+
+test('H1Pool: a streamed body of unknown length goes out chunked; a known length as is', async () => {
+  const seen: Array<{ te?: string; cl?: string; body: string }> = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (d: string) => { body += d; });
+    req.on('end', () => {
+      seen.push({ te: req.headers['transfer-encoding'], cl: req.headers['content-length'], body });
+      res.end('done');
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const pool = poolFor((server.address() as net.AddressInfo).port);
+  try {
+    const stream = new PassThrough();
+    const answer = send(pool, { method: 'POST', body: stream });
+    stream.write('part one, ');
+    setTimeout(() => stream.end('part two'), 20);
+    assert.equal((await answer).body, 'done');
+    const sized = new PassThrough();
+    const answer2 = send(pool, { method: 'PUT', headers: { host: 'up', 'content-length': '5' }, body: sized });
+    sized.end('12345');
+    await answer2;
+    assert.equal((await send(pool, { method: 'POST', headers: { host: 'up', 'content-length': '3' }, body: Buffer.from('abc') })).body, 'done');
+    assert.deepEqual(seen, [
+      { te: 'chunked', cl: undefined, body: 'part one, part two' },
+      { te: undefined, cl: '5', body: '12345' },
+      { te: undefined, cl: '3', body: 'abc' },
+    ]);
+  } finally {
+    pool.destroy();
+    server.close();
+  }
+});
