@@ -17,7 +17,7 @@ import { resolveSlot, type PluginInstance } from './pipeline/plugin-chain.ts';
 import { gatewayErrorBody, proxyErrorBody } from './response/errors.ts';
 import type { GatewaySettings } from './settings.ts';
 import { addStickyCookie, type Snapshot, type Peer, type ServiceUpstream } from './snapshot.ts';
-import { addForwardedHeaders, realClientIp, stripResponseHopByHop, upstreamHeadersFrom } from './upstream/request-headers.ts';
+import { addForwardedHeaders, realClientIp, responseHopByHop, upstreamHeadersFrom } from './upstream/request-headers.ts';
 import type { UpstreamPools } from './upstream/pools.ts';
 import type { H1Controller, H1Handler, H1Request } from './upstream/h1-pool.ts';
 import type { RequestTrace, RequestTracer } from '../observability/tracing/types.ts';
@@ -127,9 +127,9 @@ export class RequestFlow {
     view.trustedPeer = trusted;
     const snapshot = this.#rt.snapshot();
     const upstream = new UpstreamRequestState(upstreamHeadersFrom(req.headers as HeaderMap), view.method, path, rawQuery);
-    const ctx = new RequestContext(view, upstream, this.#rt.services(snapshot), t0, nextRequestId());
+    const ctx = new RequestContext(view, upstream, this.#rt.services(snapshot), t0, nextRequestId);
     const tracer = this.#rt.tracer;
-    const flow: Flow = { ctx, req, res, snapshot, trusted, finished: false, trace: tracer ? tracer.start(req, ctx) : null };
+    const flow: Flow = { ctx, req, res, snapshot, trusted, finished: false, trace: tracer ? tracer.start(req, ctx) : null, pluginHost: undefined, lastFailure: undefined, upstreamCall: undefined };
     res.on('close', () => this.#finish(flow));
 
     if (snapshot && snapshot.chains.rewrite.length > 0) {
@@ -358,9 +358,9 @@ export class RequestFlow {
     const r = ctx.response;
     r.status = status;
     r.source = 'service';
-    stripResponseHopByHop(headers);
+    const hopByHop = responseHopByHop(headers);
     for (const k in headers) {
-      if (headers[k] === undefined) continue;
+      if (headers[k] === undefined || hopByHop(k)) continue;
       r.headers[k] = headers[k];
       r.names[k] = canonicalHeaderName(k);
     }
@@ -479,6 +479,8 @@ export class RequestFlow {
   #finish(flow: Flow): void {
     if (flow.finished) return;
     flow.finished = true;
+    // The client went away before the upstream's answer was through: stop that exchange.
+    if (flow.upstreamCall && !flow.res.writableFinished) flow.upstreamCall.abort(new Error('client went away'));
     const ctx = flow.ctx;
     for (const p of ctx.active) {
       if (p.handlers.log) {
@@ -523,7 +525,7 @@ export class RequestFlow {
     const view = new ClientRequestView(req, this.#scheme, this.#port, path, rawQuery, hostWithoutPort(req.headers.host ?? ''), remoteAddr, remoteAddr);
     view.normalizedPath = normalized;
     const up = new UpstreamRequestState(upstreamHeadersFrom(req.headers as HeaderMap), view.method, path, rawQuery);
-    const ctx = new RequestContext(view, up, this.#rt.services(snapshot), performance.now(), nextRequestId());
+    const ctx = new RequestContext(view, up, this.#rt.services(snapshot), performance.now(), nextRequestId);
     ctx.route = match.route;
     ctx.service = match.service;
     ctx.uriCaptures = match.uriCaptures;
@@ -604,6 +606,8 @@ interface Flow {
   lastFailure?: 502 | 504;
   /** Spans of this request (tracing on), else null. */
   trace: RequestTrace | null;
+  /** The upstream exchange in flight, to abort if the client leaves. */
+  upstreamCall?: H1Controller;
 }
 
 /**
@@ -659,6 +663,9 @@ class UpstreamResponseHandler implements H1Handler {
   readonly #attempt: RequestContext['tries'][number];
   #chunks: Buffer[] | null = null;
   #started = false;
+  /** Body bytes still expected by Content-Length (-1: unknown), and whether end() went out. */
+  #left = -1;
+  #ended = false;
 
   constructor(flow: RequestFlow, f: Flow, peer: Peer, target: ServiceUpstream, buffered: boolean, replayable: boolean,
     tried: Peer[] | null, attempt: RequestContext['tries'][number]) {
@@ -674,7 +681,7 @@ class UpstreamResponseHandler implements H1Handler {
 
   onRequestStart(controller: H1Controller): void {
     if (this.#f.finished) controller.abort(new Error('client went away'));
-    else this.#f.res.once('close', () => { if (!this.#f.res.writableFinished) controller.abort(new Error('client went away')); });
+    else this.#f.upstreamCall = controller;
   }
 
   onResponseStart(_c: unknown, statusCode: number, headers: Record<string, string | string[]>): void {
@@ -690,6 +697,8 @@ class UpstreamResponseHandler implements H1Handler {
     if (this.#buffered) {
       this.#chunks = [];
     } else {
+      const cl = headers['content-length'];
+      if (typeof cl === 'string' && this.#f.ctx.upstream.method !== 'HEAD') this.#left = Number(cl);
       this.#flow.writeHead(this.#f);
     }
   }
@@ -700,6 +709,14 @@ class UpstreamResponseHandler implements H1Handler {
     if (f.finished) return;
     f.ctx.bytesOut += chunk.length;
     this.#flow.bodyChunk(f, chunk);
+    if (chunk.length === this.#left) {
+      // The last bytes of a sized body: one end() sends them (with the head, for a small answer).
+      this.#left = 0;
+      this.#ended = true;
+      f.res.end(chunk);
+      return;
+    }
+    if (this.#left > 0) this.#left -= chunk.length;
     if (!f.res.write(chunk)) {
       controller.pause();
       f.res.once('drain', () => controller.resume());
@@ -716,7 +733,7 @@ class UpstreamResponseHandler implements H1Handler {
     }
     if (f.trace) f.trace.endTry();
     this.#flow.bodyChunk(f, null);
-    f.res.end();
+    if (!this.#ended) f.res.end();
   }
 
   onResponseError(_c: unknown, err: Error & { code?: string }): void {

@@ -116,7 +116,7 @@ class BalancedServiceUpstream implements ServiceUpstream {
   }
 
   pick(ctx: RequestContext, tried: readonly Peer[] | null): Peer | null {
-    const bp = this.#balancer.pick(balanceRequestOf(ctx), tried ? new Set(tried.map((t) => t.balancerPeer)) : undefined);
+    const bp = this.#balancer.pick(new BalanceRequestView(ctx), tried ? new Set(tried.map((t) => t.balancerPeer)) : undefined);
     return bp ? this.#peerFor(bp) : null;
   }
   report(peer: Peer, outcome: HealthOutcome): void { this.#balancer.report(peer.balancerPeer, outcome); }
@@ -133,24 +133,24 @@ export function addStickyCookie(ctx: RequestContext): void {
   if (sticky) ctx.response.setHeader('Set-Cookie', mergeSetCookie(ctx.response.headers['set-cookie'], sticky.header, sticky.name));
 }
 
-function balanceRequestOf(ctx: RequestContext): BalanceRequest {
-  const req = ctx.request;
-  return {
-    clientIp: req.clientIp,
-    consumerId: ctx.consumer?.id ?? null,
-    credentialId: ctx.credential?.id ?? null,
-    header: (name: string) => req.headers[name.toLowerCase()],
-    // A cookie generated on an earlier try of this request counts as sent.
-    cookie: (name: string) => {
-      const set = ctx.shared[STICKY] as { name: string; value: string } | undefined;
-      return set && set.name === name ? set.value : cookieValue(req.headers['cookie'], name);
-    },
-    path: req.path,
-    query: (name: string) => req.query()[name] as string | undefined,
-    uriCapture: (name: string) => ctx.uriCaptures[name],
-    // Added to the response when the upstream answers (request-flow `respond`).
-    setCookie: (header: string, name: string, value: string) => { ctx.shared[STICKY] = { name, value, header }; },
-  };
+/** The request as the balancer sees it: methods on the context, no closures per request. */
+class BalanceRequestView implements BalanceRequest {
+  readonly #ctx: RequestContext;
+  constructor(ctx: RequestContext) { this.#ctx = ctx; }
+  get clientIp(): string { return this.#ctx.request.clientIp; }
+  get consumerId(): string | null { return this.#ctx.consumer?.id ?? null; }
+  get credentialId(): string | null { return this.#ctx.credential?.id ?? null; }
+  get path(): string { return this.#ctx.request.path; }
+  header(name: string): string | readonly string[] | undefined { return this.#ctx.request.headers[name.toLowerCase()]; }
+  // A cookie generated on an earlier try of this request counts as sent.
+  cookie(name: string): string | undefined {
+    const set = this.#ctx.shared[STICKY] as { name: string; value: string } | undefined;
+    return set && set.name === name ? set.value : cookieValue(this.#ctx.request.headers['cookie'], name);
+  }
+  query(name: string): string | undefined { return this.#ctx.request.query()[name] as string | undefined; }
+  uriCapture(name: string): string | undefined { return this.#ctx.uriCaptures[name]; }
+  // Added to the response when the upstream answers (request-flow `respond`).
+  setCookie(header: string, name: string, value: string): void { this.#ctx.shared[STICKY] = { name, value, header }; }
 }
 
 function cookieValue(header: string | string[] | undefined, name: string): string | undefined {

@@ -56,7 +56,7 @@ export function makeContext(r: FakeRequest = {}): RequestContext {
     counters: r.counters ?? new LocalCounterStore(),
     cache: r.cache ?? new LocalSharedCache(),
     log: silentLog,
-  }, performance.now(), 'test-request-id');
+  }, performance.now(), () => 'test-request-id');
   ctx.route = r.route ?? null;
   ctx.service = r.service ?? null;
   return ctx;

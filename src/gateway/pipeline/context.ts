@@ -171,7 +171,8 @@ export class RequestContext implements PluginContext {
   active: PluginInstance[] = [];
   readonly startedAt: number;
   readonly startedAtMs: number;
-  requestId: string;
+  readonly #nextId: () => string;
+  #requestId: string | null = null;
   upstreamUri = '';
   upstreamStatus: number | null = null;
   /** performance.now() marks, ms. */
@@ -182,14 +183,17 @@ export class RequestContext implements PluginContext {
   bytesOut = 0;
 
   constructor(request: ClientRequestView, upstream: UpstreamRequestState, services: SharedServices,
-    startedAt: number, requestId: string) {
+    startedAt: number, nextId: () => string) {
     this.request = request;
     this.upstream = upstream;
     this.services = services;
     this.startedAt = startedAt;
     this.startedAtMs = Date.now();
-    this.requestId = requestId;
+    this.#nextId = nextId;
   }
+
+  /** Made on first use: most requests never need one (it is off in Kong's default headers). */
+  get requestId(): string { return this.#requestId ??= this.#nextId(); }
 
   get consumers(): ConsumerDirectory { return this.services.consumers; }
   get counters(): CounterStore { return this.services.counters; }

@@ -243,7 +243,17 @@ class Connection {
     this.#status = 0;
     this.#rawHeaders = [];
     if (!this.connected) return; // #onConnect sends it
-    this.#write(ex);
+    // Requests read in one event-loop turn go out together after it: the upstream (often on the
+    // same core) then wakes once per batch, not once per request (BENCHMARKS.md, "write batching").
+    pendingWrites.push(this);
+    if (pendingWrites.length === 1) setImmediate(flushWrites);
+  }
+
+  flush(): void {
+    const ex = this.exchange;
+    if (ex && !ex.done && !this.closed) {
+      try { this.#write(ex); } catch (err) { this.exchange = null; this.destroy(); ex.fail(err as Error); }
+    }
   }
 
   #write(ex: Exchange): void {
@@ -392,6 +402,12 @@ class Connection {
       this.socket.destroy();
     }
   }
+}
+
+const pendingWrites: Connection[] = [];
+function flushWrites(): void {
+  const list = pendingWrites.splice(0);
+  for (const c of list) c.flush();
 }
 
 /** Streams a request body with backpressure; chunked when its length is unknown. */

@@ -37,12 +37,17 @@ export function upstreamHeadersFrom(client: HeaderMap): HeaderMap {
   return out;
 }
 
-/** Removes hop-by-hop headers from an upstream response before it goes to the client. */
-export function stripResponseHopByHop(headers: HeaderMap): void {
+/**
+ * Which upstream response headers stay behind: hop-by-hop ones and those its `Connection` lists.
+ * Returns a predicate so the caller skips them while copying (no `delete`, which would turn the
+ * header object into a slow dictionary).
+ */
+export function responseHopByHop(headers: HeaderMap): (name: string) => boolean {
   const listed = connectionListed(headers['connection']);
-  if (listed) for (const name of listed) delete headers[name];
-  for (const k of HOP_BY_HOP) delete headers[k];
+  return listed ? (name) => HOP_BY_HOP.has(name) || listed.includes(name) : isHopByHop;
 }
+
+function isHopByHop(name: string): boolean { return HOP_BY_HOP.has(name); }
 
 export interface ForwardedInput {
   trusted: boolean;
