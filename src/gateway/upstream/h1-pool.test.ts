@@ -174,3 +174,32 @@ test('H1Pool: a streamed body of unknown length goes out chunked; a known length
     server.close();
   }
 });
+
+test('H1Pool: a sized body passes through across reads; bytes beyond it retire the connection', async () => {
+  const big = Buffer.alloc(300_000, 'x');
+  const up = await rawUpstream((s, n, conn, head) => {
+    const path = head.split(' ')[1];
+    if (path === '/split') {
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhel');
+      setTimeout(() => s.write('lo world'), 20);
+    } else if (path === '/big') {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n`);
+      s.write(big);
+    } else if (path === '/extra') {
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokGARBAGE');
+    } else {
+      s.write(`HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nc${conn}n${n}`);
+    }
+  });
+  const pool = poolFor(up.port);
+  try {
+    assert.equal((await send(pool, { path: '/split' })).body, 'hello world');
+    assert.equal((await send(pool, { path: '/big' })).body.length, big.length);
+    assert.equal((await send(pool, { path: '/next' })).body, 'c1n3'); // same connection, third request
+    assert.equal((await send(pool, { path: '/extra' })).body, 'ok');
+    assert.equal((await send(pool, { path: '/next' })).body, 'c2n1'); // the garbage retired connection 1
+  } finally {
+    pool.destroy();
+    up.close();
+  }
+});

@@ -115,6 +115,23 @@ function headerObject(raw: string[]): Record<string, string | string[]> {
   return out;
 }
 
+/** The Content-Length of a response that has a body and no other framing, else -1. */
+function sizedBody(status: number, raw: string[]): number {
+  if (status === 204 || status === 304) return -1;
+  let size = -1;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      const v = raw[i + 1]!;
+      if (!/^\d{1,15}$/.test(v)) return -1;
+      size = Number(v);
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      return -1;
+    }
+  }
+  return size;
+}
+
 /** One request in flight on a connection. */
 class Exchange implements H1Controller {
   readonly req: H1Request;
@@ -152,14 +169,14 @@ class Exchange implements H1Controller {
     if (this.done || this.paused) return;
     this.paused = true;
     const c = this.conn;
-    if (c) { c.socket.pause(); c.setTimeout(0); }
+    if (c) c.socket.pause();
   }
 
   resume(): void {
     if (this.done || !this.paused) return;
     this.paused = false;
     const c = this.conn;
-    if (c) { c.armReadTimeout(); c.socket.resume(); }
+    if (c) c.socket.resume();
   }
 
   abort(reason: Error): void {
@@ -197,6 +214,9 @@ class Connection {
   #rawHeaders: string[] = [];
   #keepAlive = true;
   #timeoutMs = -1;
+  /** Body bytes still to pass through untouched (a sized body; see #passBody). */
+  #bodyLeft = 0;
+  #skipComplete = false;
 
   constructor(pool: H1Pool) {
     this.pool = pool;
@@ -295,13 +315,35 @@ class Connection {
     const ex = this.exchange;
     if (!ex) { this.destroy(); return; } // bytes nobody asked for: the connection is not reusable
     ex.answered = true;
+    if (this.#bodyLeft > 0) { this.#passBody(chunk); return; }
     const r = this.parser.execute(chunk);
     if (r instanceof Error) {
       this.destroy();
       const cur = this.exchange;
       if (cur) { this.exchange = null; cur.fail(new UpstreamError((r as Error & { code?: string }).code ?? 'HPE_INVALID', 'invalid upstream response')); }
+      return;
     }
+    // The head ended inside this chunk and the body is passed through: the rest of it is body.
+    if (this.#bodyLeft > 0 && (r as number) < chunk.length) this.#passBody(chunk.subarray(r as number));
   };
+
+  /**
+   * A body of known length goes to the handler as slices of what the socket read: Node's parser
+   * would copy every body byte into a new Buffer first (a 1 MiB answer cost a 1 MiB memcpy).
+   */
+  #passBody(chunk: Buffer): void {
+    const ex = this.exchange!;
+    const left = this.#bodyLeft;
+    const extra = chunk.length > left;
+    const part = extra ? chunk.subarray(0, left) : chunk;
+    this.#bodyLeft = left - part.length;
+    if (!ex.done) ex.handler.onResponseData?.(ex, part);
+    if (this.#bodyLeft > 0) return;
+    this.parser.initialize(HTTPParser.RESPONSE, {}, this.pool.options.maxHeaderSize);
+    // Bytes after a sized body were never asked for: the connection cannot be trusted again.
+    if (extra) this.#keepAlive = false;
+    this.#complete();
+  }
 
   #onParserHeaders = (headers: string[]): void => {
     for (const h of headers) this.#rawHeaders.push(h);
@@ -325,7 +367,15 @@ class Connection {
       ex.fail(err as Error);
       return 1;
     }
-    return ex.headOnly ? 1 : 0;
+    if (ex.headOnly) return 1;
+    const size = sizedBody(statusCode, raw);
+    if (size > 0) {
+      // Tell llhttp to stop after the head (2: "upgrade"): #onData passes the body through.
+      this.#bodyLeft = size;
+      this.#skipComplete = true;
+      return 2;
+    }
+    return 0;
   };
 
   #onBody = (chunk: Buffer): void => {
@@ -335,8 +385,14 @@ class Connection {
   };
 
   #onMessageComplete = (): void => {
-    const ex = this.exchange;
     if (this.#status < 200) { this.#rawHeaders = []; return; }
+    // The head of a passed-through body: the message completes when its last byte arrives.
+    if (this.#skipComplete) { this.#skipComplete = false; return; }
+    this.#complete();
+  };
+
+  #complete(): void {
+    const ex = this.exchange;
     if (!ex) return;
     this.exchange = null;
     ex.conn = null;
@@ -350,17 +406,19 @@ class Connection {
       this.destroy();
     }
     ex.handler.onResponseEnd?.(ex, {});
-  };
+  }
 
   #onEnd = (): void => {
     // A body delimited by the connection closing ends here.
-    if (this.exchange && this.exchange.started) this.parser.finish();
+    if (this.exchange && this.exchange.started && this.#bodyLeft === 0) this.parser.finish();
     this.destroy();
   };
 
   #onTimeout = (): void => {
     const ex = this.exchange;
     if (!ex) { this.destroy(); return; } // idle past keepalive_timeout
+    // Not reading because the client is slow is not the upstream's silence; the next read re-arms it.
+    if (ex.paused) return;
     this.exchange = null;
     this.destroy();
     const code = !this.connected ? 'UND_ERR_CONNECT_TIMEOUT' : ex.started ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT';
