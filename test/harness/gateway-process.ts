@@ -37,6 +37,18 @@ export interface GatewayStartOptions {
 }
 
 export async function startGateway(opts: GatewayStartOptions = {}): Promise<GatewayProcess> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startGatewayOnce(opts);
+    } catch (err) {
+      // A port freePort() found can be taken by another test before the gateway listens on it:
+      // pick new ones (fixed ports are the caller's to keep).
+      if (opts.ports || attempt >= 3 || !String((err as Error).message).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startGatewayOnce(opts: GatewayStartOptions): Promise<GatewayProcess> {
   const [proxyPort, adminPort, statusPort] = opts.ports
     ? [opts.ports.proxy, opts.ports.admin, opts.ports.status]
     : [await freePort(), await freePort(), await freePort()];

@@ -31,44 +31,43 @@ export class UpstreamPools {
   /** The pool proxied requests go through. */
   get(origin: string, connectTimeout: number, tls: TlsOptions): H1Pool {
     const key = tls ? `${origin}|${connectTimeout}|${tls.servername ?? ''}|${tls.rejectUnauthorized ? 1 : 0}` : `${origin}|${connectTimeout}`;
-    let e = this.#pools.get(key);
-    if (!e) {
-      const pool = new H1Pool({
-        ...hostPort(origin),
-        connectTimeout,
-        tls,
-        maxConnections: this.#maxConnections,
-        keepAliveTimeout: 60_000,
-        maxHeaderSize: 64 * 1024,
-      });
-      e = { pool, lastUsed: Date.now() };
-      this.#pools.set(key, e);
-    }
-    e.lastUsed = Date.now();
-    return e.pool as H1Pool;
+    return (this.#used(key) as H1Pool | undefined) ?? this.#add(key, new H1Pool({
+      ...hostPort(origin),
+      connectTimeout,
+      tls,
+      maxConnections: this.#maxConnections,
+      keepAliveTimeout: 60_000,
+      maxHeaderSize: 64 * 1024,
+    }));
   }
 
   /** undici's pool, for WebSocket upgrades (it hands the upgraded socket over). */
   getUpgrade(origin: string, connectTimeout: number, tls: TlsOptions): Pool {
     const key = `upgrade|${origin}|${connectTimeout}|${tls?.servername ?? ''}|${tls?.rejectUnauthorized ? 1 : 0}`;
-    let e = this.#pools.get(key);
-    if (!e) {
-      const pool = new Pool(origin, {
-        connections: this.#maxConnections,
-        pipelining: 1,
-        keepAliveTimeout: 60_000,
-        keepAliveMaxTimeout: 600_000,
-        connect: { timeout: connectTimeout, ...(tls ?? {}) },
-        // Timeouts are per request (the service's read timeout); these are only the ceilings.
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        maxHeaderSize: 64 * 1024,
-      });
-      e = { pool, lastUsed: Date.now() };
-      this.#pools.set(key, e);
-    }
+    return (this.#used(key) as Pool | undefined) ?? this.#add(key, new Pool(origin, {
+      connections: this.#maxConnections,
+      pipelining: 1,
+      keepAliveTimeout: 60_000,
+      keepAliveMaxTimeout: 600_000,
+      connect: { timeout: connectTimeout, ...(tls ?? {}) },
+      // Timeouts are per request (the service's read timeout); these are only the ceilings.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      maxHeaderSize: 64 * 1024,
+    }));
+  }
+
+  /** The pool under `key`, marked used; undefined if there is none yet (no closure per request). */
+  #used(key: string): H1Pool | Pool | undefined {
+    const e = this.#pools.get(key);
+    if (e === undefined) return undefined;
     e.lastUsed = Date.now();
-    return e.pool as Pool;
+    return e.pool;
+  }
+
+  #add<P extends H1Pool | Pool>(key: string, pool: P): P {
+    this.#pools.set(key, { pool, lastUsed: Date.now() });
+    return pool;
   }
 
   #closeIdle(): void {
