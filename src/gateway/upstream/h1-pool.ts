@@ -13,7 +13,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
-// Node's own binding of llhttp, the parser node:http uses; not a public API, pinned by engines.
+// Node's own binding of llhttp, the parser node:http uses: not a public API, so h1-pool.test.ts
+// is the check to run first on a new Node major.
 // @ts-expect-error -- internal module without types
 import { HTTPParser } from '_http_common';
 
