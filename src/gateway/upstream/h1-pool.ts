@@ -270,6 +270,7 @@ class Connection {
     if (pendingWrites.length === 1) setImmediate(flushWrites);
   }
 
+  /** Writes the waiting request (after the batch's loop turn, or once connected). */
   flush(): void {
     const ex = this.exchange;
     if (ex && !ex.done && !this.closed) {
@@ -299,17 +300,8 @@ class Connection {
 
   #onConnect = (): void => {
     this.connected = true;
-    const ex = this.exchange;
-    if (ex) {
-      try {
-        this.#write(ex);
-      } catch (err) {
-        this.destroy();
-        ex.fail(err as Error);
-      }
-    } else {
-      this.setTimeout(this.pool.options.keepAliveTimeout);
-    }
+    if (this.exchange) this.flush();
+    else this.setTimeout(this.pool.options.keepAliveTimeout);
   };
 
   #onData = (chunk: Buffer): void => {
