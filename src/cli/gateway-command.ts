@@ -26,6 +26,11 @@ export async function startGateway(options: Omit<GatewayOptions, 'initialConfig'
       process.stderr.write(`Error: ${err.message}\n${describeRefusal(configFile!, initialConfig!.text, err.detail)}\n`);
       process.exit(1);
     }
+    // A port that is taken or not allowed: the reason, without a stack trace.
+    if ((err as NodeJS.ErrnoException).syscall === 'listen') {
+      process.stderr.write(`Error: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
     throw err;
   }
   const proxies = gw.proxy.map((p) => `${p.ssl ? 'https' : 'http'}://${p.host}:${p.port}`).join(', ');

@@ -21,6 +21,7 @@ import { parseFailure, validateConfig } from '../config/validate.ts';
 import { createLogger, pluginLogger } from '../observability/logger.ts';
 import { loadPluginRegistry, type PluginRegistry } from '../plugins/registry.ts';
 import { parseListen, type ListenAddress } from './listen.ts';
+import { ACCEPT_HANDLES, bindProxySockets } from './proxy-sockets.ts';
 import { buildSettings, type SettingsInput } from './settings.ts';
 import { compileSnapshot, type Snapshot } from './snapshot.ts';
 import { serveSharedState, type CacheInvalidation } from './shared-state/ipc.ts';
@@ -52,6 +53,8 @@ export interface GatewayOptions {
 
 interface WorkerState {
   worker: Worker;
+  /** Asked for its sockets: from then on it gets every config (the running one first). */
+  attached: boolean;
   listening: boolean;
   hash: string | null;
   stats: { total: number; active: number; accepted: number; heapUsed: number };
@@ -121,19 +124,33 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   });
 
   const broadcast = (m: PrimaryToWorker) => {
-    for (const w of workers.values()) if (w.listening && w.worker.isConnected()) w.worker.send(m);
+    for (const w of workers.values()) if (w.attached && w.worker.isConnected()) w.worker.send(m);
   };
 
   const fork = (): void => {
     const worker = cluster.fork({ TURNPIKE_WORKER_INIT: JSON.stringify(init) });
-    const state: WorkerState = { worker, listening: false, hash: null, stats: { total: 0, active: 0, accepted: 0, heapUsed: 0 }, proxy: [] };
+    const state: WorkerState = { worker, attached: false, listening: false, hash: null, stats: { total: 0, active: 0, accepted: 0, heapUsed: 0 }, proxy: [] };
     workers.set(worker.id, state);
     worker.on('message', (m: WorkerToPrimary) => {
       switch (m.t) {
+        case 'sockets':
+          // The running config before the sockets: a replacement worker must not accept a
+          // connection it would answer with an empty config (404 "no Route matched").
+          state.attached = true;
+          if (current) worker.send({ t: 'config', seq: 0, config: current.config, hash: current.hash } satisfies PrimaryToWorker);
+          proxySockets.forEach((p, index) => {
+            for (let copy = 0; copy < ACCEPT_HANDLES; copy++) {
+              worker.send({ t: 'socket', index, copy, port: p.address.port } satisfies PrimaryToWorker, p.handle as never);
+            }
+          });
+          break;
+        case 'listen-failed':
+          if (!started) startFailure ??= Object.assign(new Error(m.message), { code: m.code });
+          else log.error({ err: m.message }, 'a worker could not listen on the proxy sockets');
+          break;
         case 'listening':
           state.listening = true;
           state.proxy = m.proxy;
-          if (current) worker.send({ t: 'config', seq: 0, config: current.config, hash: current.hash } satisfies PrimaryToWorker);
           break;
         case 'ack': {
           if (!m.error) state.hash = m.hash;
@@ -150,7 +167,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
           // A worker's passive check: record it here (Admin /health) and tell the other workers.
           snapshot?.balancers.get(m.upstream)?.setHealth(m.target, m.healthy, 'remote');
           for (const w of workers.values()) {
-            if (w !== state && w.listening && w.worker.isConnected()) w.worker.send({ t: 'health', upstream: m.upstream, target: m.target, healthy: m.healthy } satisfies PrimaryToWorker);
+            if (w !== state && w.attached && w.worker.isConnected()) w.worker.send({ t: 'health', upstream: m.upstream, target: m.target, healthy: m.healthy } satisfies PrimaryToWorker);
           }
           break;
         case 'drained': break;
@@ -177,7 +194,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   const distribute = (loaded: LoadedConfig): Promise<string[]> => {
     const id = ++seq;
     const pending = new Set<number>();
-    for (const w of workers.values()) if (w.listening) pending.add(w.worker.id);
+    for (const w of workers.values()) if (w.attached) pending.add(w.worker.id);
     if (pending.size === 0) return Promise.resolve([]);
     return new Promise((resolve) => {
       waiters.set(id, { pending, resolve, errors: [] });
@@ -225,6 +242,10 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
       const old = snapshot;
       snapshot = next;
       current = loaded;
+      // A worker that attached while the workers compiled got the previous config: send this one.
+      for (const w of workers.values()) {
+        if (w.attached && w.hash !== hash && w.worker.isConnected()) w.worker.send({ t: 'config', seq: 0, config: loaded.config, hash } satisfies PrimaryToWorker);
+      }
       old?.dispose();
       watchHealth(next);
       // Where the apply time goes: parse (and hash), validate, compile here, compile in every worker.
@@ -352,13 +373,26 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     },
   };
 
+  // Bound here so that a taken port fails the start at once, and a restarted worker gets the
+  // same sockets (connections wait in the backlog meanwhile instead of being refused).
+  const proxySockets = await bindProxySockets(parseListen(opts.proxyListen));
+  let started = false;
+  let startFailure: Error | undefined;
   // Workers first: a config applied before they listen would be lost.
   for (let i = 0; i < opts.workers; i++) fork();
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('workers did not start within 30 s')), 30_000);
+    const fail = (err: Error) => {
+      clearInterval(check); clearTimeout(timer);
+      exiting = true;
+      for (const w of workers.values()) w.worker.kill();
+      for (const p of proxySockets) p.handle.close();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error('workers did not start within 30 s')), 30_000);
     const check = setInterval(() => {
-      if ([...workers.values()].filter((w) => w.listening).length >= opts.workers) {
-        clearInterval(check); clearTimeout(timer); resolve();
+      if (startFailure) fail(startFailure);
+      else if ([...workers.values()].filter((w) => w.listening).length >= opts.workers) {
+        clearInterval(check); clearTimeout(timer); started = true; resolve();
       }
     }, 10);
   });
@@ -368,6 +402,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     if (r.kind !== 'applied') {
       exiting = true;
       for (const w of workers.values()) w.worker.kill();
+      for (const p of proxySockets) p.handle.close();
       throw new ConfigLoadError(`invalid configuration in ${opts.initialConfig.source}`, r.kind === 'invalid' ? r.error : r);
     }
   }
@@ -405,6 +440,8 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     draining = true;
     exiting = true;
     const timeoutMs = opts.drainTimeoutMs ?? 10_000;
+    // Draining workers stop accepting; closing the primary's descriptors closes the sockets.
+    for (const p of proxySockets) p.handle.close();
     const exits = [...workers.values()].map((w) => new Promise<void>((resolve) => {
       if (w.worker.isDead()) return resolve();
       w.worker.once('exit', () => resolve());

@@ -7,7 +7,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import type { Config } from '../config/entities.ts';
 import { createLogger, pluginLogger } from '../observability/logger.ts';
 import { loadPluginRegistry } from '../plugins/registry.ts';
@@ -35,12 +35,17 @@ export interface WorkerInit {
 
 export type PrimaryToWorker =
   | { t: 'config'; seq: number; config: Config; hash: string }
+  /** One descriptor of proxy listener `index` (sent with the socket handle; see proxy-sockets.ts). */
+  | { t: 'socket'; index: number; copy: number; port: number }
   | { t: 'health'; upstream: string; target: string; healthy: boolean }
   | { t: 'drain'; timeoutMs: number }
   | SharedStateReply
   | CacheInvalidation;
 
 export type WorkerToPrimary =
+  /** Ready for the proxy sockets: the primary answers with `socket` messages. */
+  | { t: 'sockets' }
+  | { t: 'listen-failed'; message: string; code?: string }
   | { t: 'listening'; proxy: { host: string; port: number; ssl: boolean }[] }
   | { t: 'ack'; seq: number; hash: string; error?: string }
   | { t: 'stats'; total: number; active: number; accepted: number; heapUsed: number; process?: ProcessSample }
@@ -94,12 +99,40 @@ export async function runWorker(init: WorkerInit): Promise<void> {
   let accepted = 0;
   const sockets = new Set<Socket>();
   const track = (s: Socket) => { accepted++; sockets.add(s); s.once('close', () => sockets.delete(s)); };
-  for (const addr of parseListen(init.proxyListen)) {
-    servers.push(await listenProxy(addr, runtime, track, () => snapshot, log));
-  }
+  // Sockets come from the primary (proxy-sockets.ts): copy 0 of each listener becomes its HTTP(S)
+  // server's handle, the other copies only accept and hand their connections to that server.
+  const addresses = parseListen(init.proxyListen);
+  const acceptors: net.Server[] = [];
+  let listening = 0;
+  const adopt = (msg: { index: number; copy: number; port: number }, handle: unknown) => {
+    const addr = addresses[msg.index];
+    if (!addr || !handle) return;
+    if (msg.copy === 0) {
+      const server = createProxyServer({ ...addr, port: msg.port }, runtime, track, () => snapshot);
+      servers[msg.index] = server;
+      // Binding happened in the primary; listen can still fail (another process listens there).
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        send({ t: 'listen-failed', message: err.message, code: err.code });
+        setTimeout(() => process.exit(1), 20);
+      });
+      server.listen(handle as net.ListenOptions, PROXY_BACKLOG, () => {
+        log.debug({ addr }, 'proxy listening');
+        if (++listening === addresses.length) announce();
+      });
+    } else {
+      const acceptor = net.createServer((socket) => servers[msg.index]!.emit('connection', socket));
+      acceptor.listen(handle as net.ListenOptions, PROXY_BACKLOG);
+      acceptors.push(acceptor);
+    }
+  };
+  const announce = () => send({ t: 'listening', proxy: servers.map((s) => {
+    const a = s.address() as net.AddressInfo;
+    return { host: a.address, port: a.port, ssl: s instanceof https.Server };
+  }) });
 
-  process.on('message', (msg: PrimaryToWorker) => {
+  process.on('message', (msg: PrimaryToWorker, handle?: unknown) => {
     switch (msg.t) {
+      case 'socket': adopt(msg, handle); break;
       case 'config': {
         let next: Snapshot;
         try {
@@ -135,6 +168,7 @@ export async function runWorker(init: WorkerInit): Promise<void> {
         else services.cache.purge(msg.prefix ?? '');
         break;
       case 'drain': {
+        for (const a of acceptors) a.close();
         for (const s of servers) s.close();
         for (const s of servers) (s as http.Server).closeIdleConnections?.();
         const deadline = setTimeout(() => { for (const s of sockets) s.destroy(); }, msg.timeoutMs);
@@ -168,10 +202,8 @@ export async function runWorker(init: WorkerInit): Promise<void> {
     if (trafficDelta) send({ t: 'traffic', delta: trafficDelta });
   }, 1000);
   statsTimer.unref();
-  send({ t: 'listening', proxy: servers.map((s) => {
-    const a = s.address() as import('node:net').AddressInfo;
-    return { host: a.address, port: a.port, ssl: s instanceof https.Server };
-  }) });
+  if (addresses.length === 0) announce();
+  else send({ t: 'sockets' });
 }
 
 /**
@@ -184,8 +216,11 @@ function requestLineTooLong(packet: Buffer | undefined): boolean {
   return eol === -1 ? packet.length > 8192 : eol > 8192;
 }
 
-async function listenProxy(addr: ListenAddress, runtime: FlowRuntime, track: (s: Socket) => void,
-  snapshot: () => Snapshot | null, log: ReturnType<typeof createLogger>): Promise<http.Server | https.Server> {
+/** Pending connections per listening socket (the kernel caps it at net.core.somaxconn). */
+const PROXY_BACKLOG = 16384;
+
+function createProxyServer(addr: ListenAddress, runtime: FlowRuntime, track: (s: Socket) => void,
+  snapshot: () => Snapshot | null): http.Server | https.Server {
   const flow = new RequestFlow(runtime, addr.ssl ? 'https' : 'http', addr.port);
   const headersTimeout = runtime.settings.clientHeaderTimeoutMs;
   const common = {
@@ -221,10 +256,5 @@ async function listenProxy(addr: ListenAddress, runtime: FlowRuntime, track: (s:
     const reason = status === 408 ? 'Request Timeout' : status === 414 ? 'Request-URI Too Large' : 'Bad Request';
     socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: addr.host, port: addr.port, backlog: 16384 }, () => { server.off('error', reject); resolve(); });
-  });
-  log.debug({ addr }, 'proxy listening');
   return server;
 }

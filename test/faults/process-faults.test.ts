@@ -70,6 +70,51 @@ test('kill -9 of one worker: it is replaced with the running config, the others 
   assert.match(status.configuration_hash, /^[0-9a-f]{32}$/);
 });
 
+test('kill -9 of the only worker: connections opened before its replacement listens wait and are answered', async () => {
+  const u = await upstream();
+  const g = await startGateway({ workers: 1, config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] } });
+  cleanup.push(() => g.stop('SIGKILL'));
+  const [victim] = (await pids(g)).workers;
+  process.kill(victim!, 'SIGKILL');
+  await waitFor('the primary to notice', async () => !(await pids(g)).workers.includes(victim!), 10_000, 20);
+  // The primary holds the listening socket: with no worker alive the connection queues, it is not refused.
+  const t0 = Date.now();
+  const res = await fetch(`${g.proxy}/queued`);
+  assert.equal(res.status, 200, await res.text());
+  assert.ok((await pids(g)).workers.length === 1, 'a replacement worker');
+  assert.ok(Date.now() - t0 < 15_000);
+});
+
+test('200 connections opened at once are all accepted and answered (several accepting descriptors per worker)', async () => {
+  const u = await upstream();
+  const g = await startGateway({ workers: 1, config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] } });
+  cleanup.push(() => g.stop('SIGKILL'));
+  const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => new Promise<string>((resolve) => {
+    let head = '';
+    const s = net.connect(g.proxyPort, '127.0.0.1', () => s.write(`GET /burst/${i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+    s.setEncoding('latin1');
+    s.on('data', (d: string) => { head += d; });
+    s.on('close', () => resolve(head.slice(0, 15)));
+    s.on('error', (err) => resolve(String(err)));
+  })));
+  assert.deepEqual(answers.filter((a) => a !== 'HTTP/1.1 200 OK'), []);
+});
+
+test('a proxy port another process listens on: the start fails at once with listen EADDRINUSE', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  cleanup.push(() => new Promise((resolve) => taken.close(resolve)));
+  const port = (taken.address() as net.AddressInfo).port;
+  const t0 = Date.now();
+  const { spawnSync } = await import('node:child_process');
+  const { BIN } = await import('../harness/gateway-process.ts');
+  const r = spawnSync(process.execPath, [BIN, 'gateway', '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', 'off',
+    '--status-listen', 'off', '--gui-listen', 'off', '--workers', '1'], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.equal(r.stderr, `Error: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
+  assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
+});
+
 test('SIGTERM: /status/ready turns 503 while in-flight requests finish; what outlives --drain-timeout is cut; exit 0', async () => {
   const slow = await upstream((_req, res) => setTimeout(() => res.end('late but whole'), 800));
   const hang = await startHangingUpstream();
