@@ -127,6 +127,14 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     for (const w of workers.values()) if (w.attached && w.worker.isConnected()) w.worker.send(m);
   };
 
+  const sendSockets = (worker: Worker): void => {
+    proxySockets.forEach((p, index) => {
+      for (let copy = 0; copy < ACCEPT_HANDLES; copy++) {
+        worker.send({ t: 'socket', index, copy, port: p.address.port } satisfies PrimaryToWorker, p.handle as never);
+      }
+    });
+  };
+
   const fork = (): void => {
     const worker = cluster.fork({ TURNPIKE_WORKER_INIT: JSON.stringify(init) });
     const state: WorkerState = { worker, attached: false, listening: false, hash: null, stats: { total: 0, active: 0, accepted: 0, heapUsed: 0 }, proxy: [] };
@@ -138,11 +146,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
           // connection it would answer with an empty config (404 "no Route matched").
           state.attached = true;
           if (current) worker.send({ t: 'config', seq: 0, config: current.config, hash: current.hash } satisfies PrimaryToWorker);
-          proxySockets.forEach((p, index) => {
-            for (let copy = 0; copy < ACCEPT_HANDLES; copy++) {
-              worker.send({ t: 'socket', index, copy, port: p.address.port } satisfies PrimaryToWorker, p.handle as never);
-            }
-          });
+          if (!holdSockets) sendSockets(worker);
           break;
         case 'listen-failed':
           if (!started) startFailure ??= Object.assign(new Error(m.message), { code: m.code });
@@ -376,36 +380,38 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   // Bound here so that a taken port fails the start at once, and a restarted worker gets the
   // same sockets (connections wait in the backlog meanwhile instead of being refused).
   const proxySockets = await bindProxySockets(parseListen(opts.proxyListen));
+  // Like Kong, serve nothing before the initial config is in: workers get their sockets after it.
+  let holdSockets = opts.initialConfig !== undefined;
   let started = false;
   let startFailure: Error | undefined;
-  // Workers first: a config applied before they listen would be lost.
-  for (let i = 0; i < opts.workers; i++) fork();
-  await new Promise<void>((resolve, reject) => {
-    const fail = (err: Error) => {
-      clearInterval(check); clearTimeout(timer);
-      exiting = true;
-      for (const w of workers.values()) w.worker.kill();
-      for (const p of proxySockets) p.handle.close();
-      reject(err);
-    };
-    const timer = setTimeout(() => fail(new Error('workers did not start within 30 s')), 30_000);
+  const abortStart = () => {
+    exiting = true;
+    for (const w of workers.values()) w.worker.kill();
+    for (const p of proxySockets) p.handle.close();
+  };
+  const startedWorkers = (what: string, count: () => number) => new Promise<void>((resolve, reject) => {
+    const fail = (err: Error) => { clearInterval(check); clearTimeout(timer); abortStart(); reject(err); };
+    const timer = setTimeout(() => fail(new Error(`workers did not ${what} within 30 s`)), 30_000);
     const check = setInterval(() => {
       if (startFailure) fail(startFailure);
-      else if ([...workers.values()].filter((w) => w.listening).length >= opts.workers) {
-        clearInterval(check); clearTimeout(timer); started = true; resolve();
-      }
+      else if (count() >= opts.workers) { clearInterval(check); clearTimeout(timer); resolve(); }
     }, 10);
   });
+  // Workers first: a config applied before they attach would be lost.
+  for (let i = 0; i < opts.workers; i++) fork();
+  await startedWorkers('start', () => [...workers.values()].filter((w) => w.attached).length);
 
   if (opts.initialConfig) {
     const r = await apply(opts.initialConfig.text, opts.initialConfig.source, { filename: opts.initialConfig.filename });
     if (r.kind !== 'applied') {
-      exiting = true;
-      for (const w of workers.values()) w.worker.kill();
-      for (const p of proxySockets) p.handle.close();
+      abortStart();
       throw new ConfigLoadError(`invalid configuration in ${opts.initialConfig.source}`, r.kind === 'invalid' ? r.error : r);
     }
+    holdSockets = false;
+    for (const w of workers.values()) if (w.attached) sendSockets(w.worker);
   }
+  await startedWorkers('listen', () => [...workers.values()].filter((w) => w.listening).length);
+  started = true;
 
   const listeners: http.Server[] = [];
   const listen = async (value: string, handler: http.RequestListener) => {

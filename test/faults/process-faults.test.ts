@@ -100,6 +100,33 @@ test('200 connections opened at once are all accepted and answered (several acce
   assert.deepEqual(answers.filter((a) => a !== 'HTTP/1.1 200 OK'), []);
 });
 
+test('start with --config: the proxy answers nothing before the config is in (no 404 from an empty config)', async () => {
+  const u = await upstream();
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../harness/gateway-process.ts');
+  const { freePort } = await import('../harness/ports.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'turnpike-start-'));
+  // Enough routes that compiling takes a moment.
+  const services = Array.from({ length: 2000 }, (_, i) => ({ name: `s${i}`, url: u.url, routes: [{ name: `r${i}`, paths: [`/p${i}`] }] }));
+  services.push({ name: 'root', url: u.url, routes: [{ name: 'root', paths: ['/'] }] });
+  writeFileSync(join(dir, 'kong.json'), JSON.stringify({ _format_version: '3.0', services }));
+  const port = await freePort();
+  const child = spawn(process.execPath, [BIN, 'gateway', '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', 'off',
+    '--status-listen', 'off', '--gui-listen', 'off', '--workers', '2', '--config', join(dir, 'kong.json')], { stdio: 'ignore' });
+  cleanup.push(async () => { child.kill('SIGKILL'); });
+  const statuses: number[] = [];
+  const deadline = Date.now() + 30_000;
+  while (statuses.length < 20 && Date.now() < deadline) {
+    const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => null);
+    if (r) { statuses.push(r.status); await r.arrayBuffer(); } else await sleep(5);
+  }
+  assert.equal(statuses.length, 20, 'the gateway came up');
+  assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every answer came from the config');
+});
+
 test('a proxy port another process listens on: the start fails at once with listen EADDRINUSE', async () => {
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
