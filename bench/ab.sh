@@ -3,9 +3,10 @@
 # all gateways warm at once on core 0 (ports 8001..), nginx proxy on :8080 as the reference,
 # 5 s wrk runs alternated at 50 and 200 connections; prints medians. Pinned like bench.sh
 # (proxies and upstream on core 0, wrk on core 1). DIR needs node_modules (symlink the main one).
+# CFG=bench/configs/proxy-cache.yml picks another scenario config (default: plain.yml).
 # Example: git worktree add /tmp/old HEAD~3 && ln -s $PWD/node_modules /tmp/old/ && bench/ab.sh 3 old=/tmp/old new=$PWD
 R=$1; shift
-B=$(cd "$(dirname "$0")" && pwd)/baseline; CFG=$B/../configs/plain.yml; [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
+B=$(cd "$(dirname "$0")" && pwd)/baseline; CFG=${CFG:-$B/../configs/plain.yml}; [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
 D=$(mktemp -d); mkdir -p $D/up $D/px
 setsid taskset -c 0 nginx -p $D/up -e $D/up/err.log -c $B/nginx-upstream.conf -g 'worker_processes 1;' >/dev/null 2>&1 </dev/null &
 setsid taskset -c 0 nginx -p $D/px -e $D/px/err.log -c $B/nginx-proxy.conf -g 'worker_processes 1;' >/dev/null 2>&1 </dev/null &

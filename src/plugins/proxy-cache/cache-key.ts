@@ -27,8 +27,12 @@ export interface CacheKeyInput {
   requestUri: string;
   httpVersion: string;
   query: Readonly<Record<string, string | string[] | true>>;
-  header(name: string): string | string[] | undefined;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
 }
+
+/** sha256 hex by key text: a hit's key is hashed once, not per request (cleared when full). */
+const digests = new Map<string, string>();
+const MAX_DIGESTS = 10_000;
 
 export function cacheKey(input: CacheKeyInput, varyQuery: readonly string[] | null | undefined,
   varyHeaders: readonly string[] | null | undefined, ignoreUriCase: boolean): string {
@@ -37,8 +41,16 @@ export function cacheKey(input: CacheKeyInput, varyQuery: readonly string[] | nu
   const q = requestLine.indexOf('?');
   let uri = q === -1 ? requestLine : requestLine.slice(0, q);
   if (ignoreUriCase) uri = uri.toLowerCase();
-  const queryNames = varyQuery && varyQuery.length ? varyQuery : Object.keys(input.query).sort();
-  const params = pairs(queryNames, (n) => input.query[n]);
-  const headers = pairs(varyHeaders ?? [], (n) => input.header(n.toLowerCase()));
-  return createHash('sha256').update(`${prefix}|${input.method}|${uri}|${params}|${headers}`).digest('hex');
+  const query = input.query;
+  const queryNames = varyQuery && varyQuery.length ? varyQuery : Object.keys(query).sort();
+  const params = queryNames.length ? pairs(queryNames, (n) => query[n]) : '';
+  const headers = varyHeaders && varyHeaders.length ? pairs(varyHeaders, (n) => input.headers[n.toLowerCase()]) : '';
+  const text = `${prefix}|${input.method}|${uri}|${params}|${headers}`;
+  let digest = digests.get(text);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(text).digest('hex');
+    if (digests.size >= MAX_DIGESTS) digests.clear();
+    digests.set(text, digest);
+  }
+  return digest;
 }

@@ -40,6 +40,30 @@ export function encodeEntry(entry: StoredEntry, body: Buffer): Buffer {
   return Buffer.concat([len, head, body]);
 }
 
+interface DecodedEntry {
+  entry: StoredEntry;
+  body: Buffer;
+  /** The headers a hit sends: the stored ones minus hop-by-hop, Date, RateLimit-Remaining, Content-Length. */
+  hitHeaders: [string, string | string[]][];
+}
+
+/** Entries decoded once per stored buffer (the local cache and the workers' mirrors hand back the same Buffer). */
+const decodedEntries = new WeakMap<Buffer, DecodedEntry | null>();
+
+function decodeForHit(raw: Buffer): DecodedEntry | null {
+  let d = decodedEntries.get(raw);
+  if (d === undefined) {
+    const e = decodeEntry(raw);
+    d = e && {
+      ...e,
+      hitHeaders: Object.entries(e.entry.headers).filter(([k]) =>
+        !HOP_BY_HOP.has(k) && k !== 'date' && k !== 'content-length' && !k.includes('ratelimit-remaining')),
+    };
+    decodedEntries.set(raw, d);
+  }
+  return d;
+}
+
 export function decodeEntry(buf: Buffer): { entry: StoredEntry; body: Buffer } | null {
   if (buf.length < 4) return null;
   const n = buf.readUInt32BE(0);
@@ -72,10 +96,10 @@ export function createProxyCache(c: ProxyCacheConfig, env: PluginEnv): PluginHan
   const state = (ctx: PluginContext) => (ctx.shared as Record<symbol, State | undefined>)[STATE];
 
   const hit = (ctx: PluginContext, s: State, raw: Buffer | undefined): void | PluginExit => {
-    const decoded = raw ? decodeEntry(raw) : null;
+    const decoded = raw ? decodeForHit(raw) : null;
     const now = Date.now();
     if (decoded) {
-      const { entry, body } = decoded;
+      const { entry, body, hitHeaders } = decoded;
       const age = Math.floor((now - entry.timestamp) / 1000);
       const enc = entry.headers['content-encoding'];
       const encoding = typeof enc === 'string' ? enc.toLowerCase() : null;
@@ -89,14 +113,10 @@ export function createProxyCache(c: ProxyCacheConfig, env: PluginEnv): PluginHan
       }
       if (fresh && acceptable) {
         const headers: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(entry.headers)) {
-          if (HOP_BY_HOP.has(k) || k === 'date' || k.includes('ratelimit-remaining')) continue;
-          headers[k] = v;
-        }
+        for (let i = 0; i < hitHeaders.length; i++) headers[hitHeaders[i]![0]] = hitHeaders[i]![1];
         if (showAge) headers['Age'] = String(age);
         if (showStatus) headers['X-Cache-Status'] = 'Hit';
         if (showKey) headers['X-Cache-Key'] = s.key;
-        delete headers['content-length'];
         (ctx.shared as Record<symbol, State | undefined>)[STATE] = undefined;
         return { status: entry.status, body, headers };
       }
@@ -127,7 +147,7 @@ export function createProxyCache(c: ProxyCacheConfig, env: PluginEnv): PluginHan
         requestUri: req.rawQuery ? `${req.path}?${req.rawQuery}` : req.path,
         httpVersion: req.httpVersion,
         query: req.query(),
-        header: (n) => req.headers[n],
+        headers: req.headers,
       }, c.vary_query_params, c.vary_headers, c.ignore_uri_case);
       const s: State = { key, storageKey: namespace + key, status: 'Miss', chunks: null, size: 0, ttl: 0, entryHeaders: null };
       (ctx.shared as Record<symbol, State>)[STATE] = s;
