@@ -202,8 +202,8 @@ export async function runWorker(init: WorkerInit): Promise<void> {
     if (trafficDelta) send({ t: 'traffic', delta: trafficDelta });
   }, 1000);
   statsTimer.unref();
+  send({ t: 'sockets' });
   if (addresses.length === 0) announce();
-  else send({ t: 'sockets' });
 }
 
 /**

@@ -127,6 +127,16 @@ test('start with --config: the proxy answers nothing before the config is in (no
   assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every answer came from the config');
 });
 
+test('--proxy-listen off (an Admin-only node, as Kong allows): the gateway starts and takes configs', async () => {
+  const g = await startGateway({ workers: 1, args: ['--proxy-listen', 'off'] });
+  cleanup.push(() => g.stop('SIGKILL'));
+  const res = await g.postConfig({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ paths: ['/'] }] }] });
+  assert.equal(res.status, 201, await res.text());
+  assert.equal((await fetch(`${g.status}/status/ready`)).status, 200);
+  const refused = await fetch(g.proxy).then(() => 'answered', () => 'refused');
+  assert.equal(refused, 'refused');
+});
+
 test('a proxy port another process listens on: the start fails at once with listen EADDRINUSE', async () => {
   const taken = net.createServer();
   await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
