@@ -14,7 +14,7 @@ import dns from 'node:dns/promises';
 import net from 'node:net';
 import os from 'node:os';
 import util from 'node:util';
-import type { ListenAddress } from './listen.ts';
+import { formatListen, type ListenAddress } from './listen.ts';
 
 /** Accepting descriptors per worker and listener (accepts per event-loop turn in a burst). */
 export const ACCEPT_HANDLES = 16;
@@ -31,7 +31,7 @@ const createServerHandle = (net as unknown as { _createServerHandle: CreateServe
 
 function listenError(errno: number, host: string, port: number): Error {
   const [code, text] = util.getSystemErrorMap().get(errno) ?? ['UNKNOWN', 'unknown error'];
-  return Object.assign(new Error(`listen ${code}: ${text} ${host.includes(':') ? `[${host}]` : host}:${port}`), { code, errno, syscall: 'listen', address: host, port });
+  return Object.assign(new Error(`listen ${code}: ${text} ${formatListen({ host, port, ssl: false })}`), { code, errno, syscall: 'listen', address: host, port });
 }
 
 /** Binds every proxy listen address; throws the first failure (e.g. EADDRINUSE) after closing the rest. */

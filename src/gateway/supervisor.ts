@@ -127,6 +127,11 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     for (const w of workers.values()) if (w.attached && w.worker.isConnected()) w.worker.send(m);
   };
 
+  /** The running config to one worker outside a distribution (seq 0: nobody waits for its ack). */
+  const sendRunning = (worker: Worker, loaded: LoadedConfig): void => {
+    worker.send({ t: 'config', seq: 0, config: loaded.config, hash: loaded.hash } satisfies PrimaryToWorker);
+  };
+
   const sendSockets = (worker: Worker): void => {
     proxySockets.forEach((p, index) => {
       for (let copy = 0; copy < ACCEPT_HANDLES; copy++) {
@@ -145,7 +150,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
           // The running config before the sockets: a replacement worker must not accept a
           // connection it would answer with an empty config (404 "no Route matched").
           state.attached = true;
-          if (current) worker.send({ t: 'config', seq: 0, config: current.config, hash: current.hash } satisfies PrimaryToWorker);
+          if (current) sendRunning(worker, current);
           if (!holdSockets) sendSockets(worker);
           break;
         case 'listen-failed':
@@ -248,7 +253,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
       current = loaded;
       // A worker that attached while the workers compiled got the previous config: send this one.
       for (const w of workers.values()) {
-        if (w.attached && w.hash !== hash && w.worker.isConnected()) w.worker.send({ t: 'config', seq: 0, config: loaded.config, hash } satisfies PrimaryToWorker);
+        if (w.attached && w.hash !== hash && w.worker.isConnected()) sendRunning(w.worker, loaded);
       }
       old?.dispose();
       watchHealth(next);
