@@ -33,9 +33,11 @@ export async function startGateway(options: Omit<GatewayOptions, 'initialConfig'
     }
     throw err;
   }
+  // Before the line that says the gateway is up: whoever waits for it may signal at once, and
+  // a SIGTERM with no handler yet would kill the process without a drain.
+  installSignals(gw);
   const proxies = gw.proxy.map((p) => `${p.ssl ? 'https' : 'http'}://${p.host}:${p.port}`).join(', ');
   process.stdout.write(`turnpike ${options.version}: proxy ${proxies}; admin ${gw.admin.map(formatListen).join(', ') || 'off'}; status ${gw.status.map(formatListen).join(', ') || 'off'}; dashboard ${gw.gui.map((a) => `http://${formatListen(a)}/`).join(', ') || 'off'}; ${options.workers} worker(s)\n`);
-  installSignals(gw);
   if (configFile && watch) watchConfigFile(configFile, gw);
   return gw;
 }

@@ -135,7 +135,11 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   const sendSockets = (worker: Worker): void => {
     proxySockets.forEach((p, index) => {
       for (let copy = 0; copy < ACCEPT_HANDLES; copy++) {
-        worker.send({ t: 'socket', index, copy, port: p.address.port } satisfies PrimaryToWorker, p.handle as never);
+        // Handle sends queue behind one another (each waits for the worker's ack); a stop closes
+        // the primary's descriptors and fails the ones still queued, which is harmless then.
+        worker.send({ t: 'socket', index, copy, port: p.address.port } satisfies PrimaryToWorker, p.handle as never, (err: Error | null) => {
+          if (err && !exiting) log.warn({ err: err.message, pid: worker.process.pid }, 'could not pass a proxy socket to a worker');
+        });
       }
     });
   };
@@ -144,6 +148,9 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     const worker = cluster.fork({ TURNPIKE_WORKER_INIT: JSON.stringify(init) });
     const state: WorkerState = { worker, attached: false, listening: false, hash: null, stats: { total: 0, active: 0, accepted: 0, heapUsed: 0 }, proxy: [] };
     workers.set(worker.id, state);
+    // A send to a worker that just died fails with an 'error' on the worker; unheard, it would
+    // take the primary down with it. The 'exit' handler below does the recovery.
+    worker.on('error', (err) => log.debug({ err: err.message, pid: worker.process.pid }, 'IPC to a worker failed'));
     worker.on('message', (m: WorkerToPrimary) => {
       switch (m.t) {
         case 'sockets':

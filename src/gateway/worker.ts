@@ -111,16 +111,21 @@ export async function runWorker(init: WorkerInit): Promise<void> {
       const server = createProxyServer({ ...addr, port: msg.port }, runtime, track, () => snapshot);
       servers[msg.index] = server;
       // Binding happened in the primary; listen can still fail (another process listens there).
-      server.once('error', (err: NodeJS.ErrnoException) => {
+      const listenFailed = (err: NodeJS.ErrnoException) => {
         send({ t: 'listen-failed', message: err.message, code: err.code });
         setTimeout(() => process.exit(1), 20);
-      });
+      };
+      server.once('error', listenFailed);
       server.listen(handle as net.ListenOptions, PROXY_BACKLOG, () => {
+        server.off('error', listenFailed);
+        server.on('error', (err) => log.error({ err, addr }, 'proxy server error'));
         log.debug({ addr }, 'proxy listening');
         if (++listening === addresses.length) announce();
       });
     } else {
       const acceptor = net.createServer((socket) => servers[msg.index]!.emit('connection', socket));
+      // accept() can fail (EMFILE); libuv retries, the worker must not die of it.
+      acceptor.on('error', (err) => log.error({ err, addr }, 'proxy acceptor error'));
       acceptor.listen(handle as net.ListenOptions, PROXY_BACKLOG);
       acceptors.push(acceptor);
     }

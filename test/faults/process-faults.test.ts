@@ -127,6 +127,35 @@ test('start with --config: the proxy answers nothing before the config is in (no
   assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every answer came from the config');
 });
 
+test('SIGTERM the moment the gateway reports its start: exit 0, though socket copies are still on their way to the workers', async () => {
+  const u = await upstream();
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { spawn } = await import('node:child_process');
+  const { BIN } = await import('../harness/gateway-process.ts');
+  const { freePort } = await import('../harness/ports.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'turnpike-stop-'));
+  writeFileSync(join(dir, 'kong.json'), JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ name: 'r', paths: ['/'] }] }] }));
+  // The primary hands each worker 16 copies of each socket, one IPC round trip apiece, and
+  // reports the start once every worker listens on copy 0: a SIGTERM then closes descriptors
+  // still queued for sending, which must not take the primary down.
+  for (let i = 0; i < 3; i++) {
+    const listen = [await freePort(), await freePort(), await freePort()].map((p) => `127.0.0.1:${p}`).join(', ');
+    const child = spawn(process.execPath, [BIN, 'gateway', '--proxy-listen', listen, '--admin-listen', 'off',
+      '--status-listen', 'off', '--gui-listen', 'off', '--workers', '2', '--log-level', 'error', '--config', join(dir, 'kong.json')]);
+    cleanup.push(async () => { child.kill('SIGKILL'); });
+    let out = '';
+    child.stderr.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('worker(s)')) child.kill('SIGTERM');
+    });
+    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
+    if (code !== 0) assert.fail(`exit ${code} ${signal}:\n${out}`);
+  }
+});
+
 test('--proxy-listen off (an Admin-only node, as Kong allows): the gateway starts and takes configs', async () => {
   const g = await startGateway({ workers: 1, args: ['--proxy-listen', 'off'] });
   cleanup.push(() => g.stop('SIGKILL'));
