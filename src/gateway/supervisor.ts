@@ -218,56 +218,73 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     });
   };
 
-  const apply = async (body: string | object, source: string, options: { checkHash?: boolean; flattenErrors?: boolean; filename?: string } = {}): Promise<ApplyResult> => {
+  type ApplyOptions = { checkHash?: boolean; flattenErrors?: boolean; filename?: string };
+  /** A config parsed, validated and compiled here, not yet sent to the workers. */
+  interface PreparedConfig { kind: 'prepared'; loaded: LoadedConfig; next: Snapshot; ms: { parse: number; validate: number; compile: number } }
+
+  const prepare = (body: string | object, source: string, options: ApplyOptions): PreparedConfig | ApplyResult => {
+    const t0 = performance.now();
+    const hash = configHash(body);
+    if (options.checkHash && current && current.hash === hash) return { kind: 'unchanged' };
+    let parsed: unknown = body;
+    if (typeof body === 'string') {
+      try {
+        parsed = parseConfigText(body, options.filename);
+      } catch (err) {
+        return { kind: 'invalid', error: invalidBody(parseFailure((err as Error).message), false) };
+      }
+    }
+    const t1 = performance.now();
+    const result = validateConfig(parsed, registry);
+    const t2 = performance.now();
+    if (!result.ok) return { kind: 'invalid', error: invalidBody(result.error, !!options.flattenErrors) };
+    let next: Snapshot;
+    try {
+      next = compileSnapshot(result.config, { previous: snapshot, plugins: registry, log: pluginLogger(log), hash, activeHealthchecks: true });
+    } catch (err) {
+      return { kind: 'invalid', error: invalidBody(parseFailure((err as Error).message), false) };
+    }
+    const t3 = performance.now();
+    return {
+      kind: 'prepared', next,
+      loaded: { config: result.config, hash, loadedAt: Date.now(), source },
+      ms: { parse: Math.round(t1 - t0), validate: Math.round(t2 - t1), compile: Math.round(t3 - t2) },
+    };
+  };
+
+  /** Sends a prepared config to every worker; it becomes the running one when all took it. */
+  const commit = async ({ loaded, next, ms }: PreparedConfig): Promise<ApplyResult> => {
+    const t3 = performance.now();
+    const errors = await distribute(loaded);
+    const t4 = performance.now();
+    if (errors.length > 0) {
+      next.dispose();
+      // Workers that failed keep their previous snapshot; put the rest back on it too.
+      if (current) await distribute(current);
+      log.error({ errors }, 'a worker refused a validated config; the previous config was restored');
+      return { kind: 'failed', message: errors[0]! };
+    }
+    const old = snapshot;
+    snapshot = next;
+    current = loaded;
+    // A worker that attached while the workers compiled got the previous config: send this one.
+    for (const w of workers.values()) {
+      if (w.attached && w.hash !== loaded.hash && w.worker.isConnected()) sendRunning(w.worker, loaded);
+    }
+    old?.dispose();
+    watchHealth(next);
+    // Where the apply time goes: parse (and hash), validate, compile here, compile in every worker.
+    log.info({ hash: loaded.hash, source: loaded.source, services: loaded.config.services.length, routes: loaded.config.routes.length, ms: { ...ms, workers: Math.round(t4 - t3) } }, 'configuration loaded');
+    return { kind: 'applied', loaded };
+  };
+
+  const apply = async (body: string | object, source: string, options: ApplyOptions = {}, prepared?: PreparedConfig): Promise<ApplyResult> => {
     if (exiting) return { kind: 'exiting' };
     if (loading) return { kind: 'busy' };
     loading = true;
     try {
-      const t0 = performance.now();
-      const hash = configHash(body);
-      if (options.checkHash && current && current.hash === hash) return { kind: 'unchanged' };
-      let parsed: unknown = body;
-      if (typeof body === 'string') {
-        try {
-          parsed = parseConfigText(body, options.filename);
-        } catch (err) {
-          return { kind: 'invalid', error: invalidBody(parseFailure((err as Error).message), false) };
-        }
-      }
-      const t1 = performance.now();
-      const result = validateConfig(parsed, registry);
-      const t2 = performance.now();
-      if (!result.ok) return { kind: 'invalid', error: invalidBody(result.error, !!options.flattenErrors) };
-      let next: Snapshot;
-      try {
-        next = compileSnapshot(result.config, { previous: snapshot, plugins: registry, log: pluginLogger(log), hash, activeHealthchecks: true });
-      } catch (err) {
-        return { kind: 'invalid', error: invalidBody(parseFailure((err as Error).message), false) };
-      }
-      const t3 = performance.now();
-      const loaded: LoadedConfig = { config: result.config, hash, loadedAt: Date.now(), source };
-      const errors = await distribute(loaded);
-      const t4 = performance.now();
-      if (errors.length > 0) {
-        next.dispose();
-        // Workers that failed keep their previous snapshot; put the rest back on it too.
-        if (current) await distribute(current);
-        log.error({ errors }, 'a worker refused a validated config; the previous config was restored');
-        return { kind: 'failed', message: errors[0]! };
-      }
-      const old = snapshot;
-      snapshot = next;
-      current = loaded;
-      // A worker that attached while the workers compiled got the previous config: send this one.
-      for (const w of workers.values()) {
-        if (w.attached && w.hash !== hash && w.worker.isConnected()) sendRunning(w.worker, loaded);
-      }
-      old?.dispose();
-      watchHealth(next);
-      // Where the apply time goes: parse (and hash), validate, compile here, compile in every worker.
-      const ms = { parse: Math.round(t1 - t0), validate: Math.round(t2 - t1), compile: Math.round(t3 - t2), workers: Math.round(t4 - t3) };
-      log.info({ hash, source, services: loaded.config.services.length, routes: loaded.config.routes.length, ms }, 'configuration loaded');
-      return { kind: 'applied', loaded };
+      const p = prepared ?? prepare(body, source, options);
+      return p.kind === 'prepared' ? await commit(p) : p;
     } finally {
       loading = false;
     }
@@ -389,15 +406,30 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     },
   };
 
+  // A bad --config file is the error to report, whatever else would fail (Kong reads it before
+  // nginx binds a port): check it before binding anything.
+  let initial: PreparedConfig | undefined;
+  if (opts.initialConfig) {
+    const r = prepare(opts.initialConfig.text, opts.initialConfig.source, { filename: opts.initialConfig.filename });
+    if (r.kind !== 'prepared') {
+      throw new ConfigLoadError(`invalid configuration in ${opts.initialConfig.source}`, r.kind === 'invalid' ? r.error : r);
+    }
+    initial = r;
+  }
+
   // Bound here so that a taken port fails the start at once, and a restarted worker gets the
   // same sockets (connections wait in the backlog meanwhile instead of being refused).
-  const proxySockets = await bindProxySockets(parseListen(opts.proxyListen));
+  const proxySockets = await bindProxySockets(parseListen(opts.proxyListen)).catch((err: Error) => {
+    initial?.next.dispose();
+    throw err;
+  });
   // Like Kong, serve nothing before the initial config is in: workers get their sockets after it.
   let holdSockets = opts.initialConfig !== undefined;
   let started = false;
   let startFailure: Error | undefined;
   const abortStart = () => {
     exiting = true;
+    if (initial && snapshot !== initial.next) initial.next.dispose();
     for (const w of workers.values()) w.worker.kill();
     for (const p of proxySockets) p.handle.close();
   };
@@ -413,8 +445,8 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   for (let i = 0; i < opts.workers; i++) fork();
   await startedWorkers('start', () => [...workers.values()].filter((w) => w.attached).length);
 
-  if (opts.initialConfig) {
-    const r = await apply(opts.initialConfig.text, opts.initialConfig.source, { filename: opts.initialConfig.filename });
+  if (opts.initialConfig && initial) {
+    const r = await apply(opts.initialConfig.text, opts.initialConfig.source, {}, initial);
     if (r.kind !== 'applied') {
       abortStart();
       throw new ConfigLoadError(`invalid configuration in ${opts.initialConfig.source}`, r.kind === 'invalid' ? r.error : r);

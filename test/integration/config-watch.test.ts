@@ -6,12 +6,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
 import { startRecordingUpstream, type Upstream } from '../harness/upstreams.ts';
-import { freePort } from '../harness/ports.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'tp-watch-'));
 const processes: GatewayProcess[] = [];
@@ -77,12 +77,17 @@ test('--watch reloads on change, keeps serving through a bad file, logs the new 
   assert.equal((await fetch(`${gw.proxy}/two`)).status, 404);
 });
 
-test('gateway --config refuses a bad file with file:line:col errors and exits 1', async () => {
+test('gateway --config refuses a bad file with file:line:col errors and exits 1, before it binds a port', async () => {
   const file = join(dir, 'bad.yml');
   writeFileSync(file, '_format_version: "3.0"\nservices:\n- name: s\n  host: h\n  port: 99999\n');
+  // The ports are taken: the file's errors are still what the user is told (Kong reads it first).
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  const port = (taken.address() as net.AddressInfo).port;
   const child = spawn(process.execPath, [BIN, 'gateway', '--config', file, '--workers', '1', '--gui-listen', 'off',
-    '--proxy-listen', `127.0.0.1:${await freePort()}`, '--admin-listen', `127.0.0.1:${await freePort()}`, '--status-listen', 'off'],
+    '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', `127.0.0.1:${port}`, '--status-listen', 'off'],
   { stdio: ['ignore', 'pipe', 'pipe'] });
+  after(() => { taken.close(); });
   let stderr = '';
   child.stderr.on('data', (d) => { stderr += d; });
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
