@@ -4,7 +4,7 @@
 #     turnpike gateway --config /config/kong.yml
 # The Admin API stays on loopback, as in Kong's image; open it with TURNPIKE_ADMIN_LISTEN=0.0.0.0:8001
 # together with TURNPIKE_ADMIN_TOKEN.
-# The runtime stage holds only the single-file build (dist/) and the production dependencies,
+# The runtime stage holds only the build (dist/: the entry and its chunks) and the production dependencies,
 # runs as the unprivileged `node` user and writes nothing outside /tmp, so it runs on a read-only root.
 
 # ---- build: all dependencies, then the esbuild bundle ---------------------------------------

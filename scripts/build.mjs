@@ -30,8 +30,14 @@ const sourceUrls = {
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 await build({
-  entryPoints: [join(root, 'src/cli/bundle-entry.ts')],
-  outfile,
+  // Split at dynamic imports so they stay lazy: a gateway worker never loads the controller's
+  // Kubernetes client (~90 MB) or the tracing SDK it does not use. Chunks sit beside the entry,
+  // where the source-relative URLs above expect them.
+  entryPoints: { turnpike: join(root, 'src/cli/bundle-entry.ts') },
+  outdir: dist,
+  outExtension: { '.js': '.mjs' },
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

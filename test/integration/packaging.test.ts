@@ -1,11 +1,11 @@
 /**
- * Packaging: `npm run build` gives one file that plain `node` runs (no tsx), cluster workers
+ * Packaging: `npm run build` gives an entry (and its chunks) that plain `node` runs (no tsx), cluster workers
  * included; the Dockerfile keeps its invariants (checked statically: there is no Docker engine here).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort } from '../harness/ports.ts';
@@ -22,8 +22,17 @@ test('npm run build: dist/turnpike.mjs serves the getting-started example with p
   assert.match(built.stdout, /built dist\/turnpike\.mjs/);
   const bundle = readFileSync(BUNDLE, 'utf8');
   assert.ok(bundle.startsWith('#!/usr/bin/env node\n'));
-  // Turnpike's own sources are inlined; nothing loads TypeScript at run time.
-  assert.doesNotMatch(bundle, /from ["']tsx|import\(["'][^"']*\.ts["']\)|from ["']\.{1,2}\//);
+  // Turnpike's own sources are inlined into the entry and the chunks split at dynamic imports
+  // (so a worker never loads the controller); nothing loads TypeScript at run time.
+  const files = readdirSync(`${ROOT}dist`).filter((f) => f.endsWith('.mjs'));
+  assert.ok(files.some((f) => /^chunk-\w+\.mjs$/.test(f)), files.join(' '));
+  for (const f of files) {
+    const text = readFileSync(`${ROOT}dist/${f}`, 'utf8');
+    assert.doesNotMatch(text, /from ["']tsx|import\(["'][^"']*\.ts["']\)/, f);
+    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*["'](\.{1,2}\/[^"']*)["']/g)) {
+      assert.ok(/^\.\/[\w-]+\.mjs$/.test(m[1]!) && files.includes(m[1]!.slice(2)), `${f} imports ${m[1]}: only chunks beside it`);
+    }
+  }
 
   const [proxy, admin, status, gui, echo] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   // `start` reads the example manifests and the dashboard serves its assets: both copied into dist/.
