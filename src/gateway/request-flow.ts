@@ -554,7 +554,7 @@ export class RequestFlow {
       path, strippedPrefix: built.strippedPrefix,
     });
     headers['host'] = match.route.preserve_host && req.headers.host ? req.headers.host : peer.hostHeader;
-    const pool = this.#rt.pools.getUpgrade(peer.origin, match.service.connect_timeout, peer.tls);
+    const pool = await this.#rt.pools.getUpgrade(peer.origin, match.service.connect_timeout, peer.tls);
     const rawUpgrade = first(req.headers['upgrade']) ?? 'websocket';
     const pathWithQuery = up.query ? `${built.path}?${up.query}` : built.path;
     const settings = this.#rt.settings;

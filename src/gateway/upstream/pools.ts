@@ -5,7 +5,8 @@
  * closed after a while so removed targets do not leak sockets. Proxied requests use the lean
  * HTTP/1.1 client (`H1Pool`); WebSocket upgrades use undici's, which hands over the socket.
  */
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
+import { loadUndici } from '../../net/undici.ts';
 import { H1Pool } from './h1-pool.ts';
 
 type TlsOptions = { servername?: string; rejectUnauthorized?: boolean } | null;
@@ -42,8 +43,12 @@ export class UpstreamPools {
   }
 
   /** undici's pool, for WebSocket upgrades (it hands the upgraded socket over). */
-  getUpgrade(origin: string, connectTimeout: number, tls: TlsOptions): Pool {
+  async getUpgrade(origin: string, connectTimeout: number, tls: TlsOptions): Promise<Pool> {
     const key = `upgrade|${origin}|${connectTimeout}|${tls?.servername ?? ''}|${tls?.rejectUnauthorized ? 1 : 0}`;
+    const found = this.#used(key) as Pool | undefined;
+    if (found) return found;
+    const { Pool } = await loadUndici();
+    // Another upgrade may have made it while undici loaded.
     return (this.#used(key) as Pool | undefined) ?? this.#add(key, new Pool(origin, {
       connections: this.#maxConnections,
       pipelining: 1,

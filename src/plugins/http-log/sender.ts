@@ -7,7 +7,8 @@
  * false`). A status below 300 is success; anything else (or a network error) throws, and the
  * queue retries.
  */
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
+import { loadUndici } from '../../net/undici.ts';
 import { VERSION } from '../../version.ts';
 import type { ParsedEndpoint } from './schema.ts';
 
@@ -26,12 +27,12 @@ export interface SendOptions {
 
 const agents = new Map<string, Agent>();
 
-function agentFor(timeout: number, keepalive: number): Agent {
+function agentFor(AgentClass: typeof Agent, timeout: number, keepalive: number): Agent {
   const key = `${timeout}:${keepalive}`;
   let a = agents.get(key);
   if (!a) {
     const idle = Math.max(1, keepalive);
-    a = new Agent({
+    a = new AgentClass({
       keepAliveTimeout: idle,
       keepAliveMaxTimeout: Math.max(idle, 600_000),
       connect: { timeout: Math.max(1, timeout), rejectUnauthorized: false },
@@ -76,10 +77,11 @@ export async function sendBatch(o: SendOptions, entries: readonly string[]): Pro
   const body = Buffer.from(batchBody(entries, o.array));
   const { scheme, host, port, path } = o.endpoint;
   const origin = `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const { Agent, request } = await loadUndici();
   let res;
   try {
     res = await request(origin + path, {
-      dispatcher: agentFor(o.timeout, o.keepalive),
+      dispatcher: agentFor(Agent, o.timeout, o.keepalive),
       method: o.method as 'POST',
       headers: requestHeaders(o, body.length),
       body,
