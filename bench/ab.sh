@@ -3,9 +3,11 @@
 # all gateways warm at once on core 0 (ports 8001..), nginx proxy on :8080 as the reference,
 # 5 s wrk runs alternated at 50 and 200 connections; prints medians. Pinned like bench.sh
 # (proxies and upstream on core 0, wrk on core 1). DIR needs node_modules (symlink the main one).
-# CFG=bench/configs/proxy-cache.yml picks another scenario config (default: plain.yml).
+# CFG=bench/configs/proxy-cache.yml picks another scenario config (default: plain.yml); HDR='apikey: key-alice-123'
+# adds a request header (the key-auth configs).
 # Example: git worktree add /tmp/old HEAD~3 && ln -s $PWD/node_modules /tmp/old/ && bench/ab.sh 3 old=/tmp/old new=$PWD
 R=$1; shift
+HDR=${HDR:-X-Bench: 1}
 B=$(cd "$(dirname "$0")" && pwd)/baseline; CFG=${CFG:-$B/../configs/plain.yml}; [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
 D=$(mktemp -d); mkdir -p $D/up $D/px
 setsid taskset -c 0 nginx -p $D/up -e $D/up/err.log -c $B/nginx-upstream.conf -g 'worker_processes 1;' >/dev/null 2>&1 </dev/null &
@@ -17,9 +19,9 @@ for v in "$@"; do
   names+=("$name:$((8000+i))")
 done
 sleep 2
-for n in "${names[@]}" "nginx:8080"; do p=${n#*:}; for k in $(seq 120); do c=$(curl -s -o /dev/null -w '%{http_code}' localhost:$p/); [ "$c" = 200 ] && break; sleep 0.5; done; taskset -c 1 wrk -t1 -c50 -d6s http://127.0.0.1:$p/ >/dev/null; done
+for n in "${names[@]}" "nginx:8080"; do p=${n#*:}; for k in $(seq 120); do c=$(curl -s -o /dev/null -w '%{http_code}' -H "$HDR" localhost:$p/); [ "$c" = 200 ] && break; sleep 0.5; done; taskset -c 1 wrk -t1 -c50 -d6s -H "$HDR" http://127.0.0.1:$p/ >/dev/null; done
 for r in $(seq $R); do for c in 50 200; do for n in "${names[@]}" "nginx:8080"; do
-  out=$(taskset -c 1 wrk -t1 -c$c -d5s --latency http://127.0.0.1:${n#*:}/)
+  out=$(taskset -c 1 wrk -t1 -c$c -d5s -H "$HDR" --latency http://127.0.0.1:${n#*:}/)
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {v=$2; if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
   echo -e "${n%%:*}\t$c\t$rps\t$p99"
 done; done; done | tee $D/res.tsv

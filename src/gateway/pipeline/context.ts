@@ -115,6 +115,17 @@ export class UpstreamRequestState implements UpstreamRequest {
  * Response headers keyed by lower-case name, remembering the spelling each was set with so the
  * client sees `X-Cache-Status`, not `x-cache-status`.
  */
+const lowerNames = new Map<string, string>();
+/** Header names repeat from request to request: lower-case each spelling once (bounded). */
+function lowerName(name: string): string {
+  let key = lowerNames.get(name);
+  if (key === undefined) {
+    key = name.toLowerCase();
+    if (lowerNames.size < 10_000) lowerNames.set(name, key);
+  }
+  return key;
+}
+
 export class ResponseState implements ResponseView {
   status = 0;
   readonly headers: HeaderMap = Object.create(null);
@@ -122,7 +133,7 @@ export class ResponseState implements ResponseView {
   source: 'service' | 'exit' | 'error' = 'service';
 
   setHeader(name: string, value: string | string[] | number): void {
-    const key = name.toLowerCase();
+    const key = lowerName(name);
     this.headers[key] = typeof value === 'number' ? String(value) : value;
     this.names[key] = name;
   }

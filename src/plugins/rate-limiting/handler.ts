@@ -31,10 +31,19 @@ function identifier(ctx: PluginContext, c: RateLimitingConfig): string {
 }
 
 export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): PluginHandlers {
-  const limits = PERIODS.filter((p) => typeof c[p] === 'number').map((p) => ({ period: p, limit: c[p] as number }));
+  // Header names, counter-key suffixes and TTLs are fixed per instance: built once here.
+  const limits = PERIODS.filter((p) => typeof c[p] === 'number').map((p) => ({
+    period: p,
+    limit: c[p] as number,
+    limitText: String(c[p]),
+    limitHeader: `X-RateLimit-Limit-${CAPITAL[p]}`,
+    remainingHeader: `X-RateLimit-Remaining-${CAPITAL[p]}`,
+    ttl: PERIOD_SECONDS[p],
+  }));
   // Counters are keyed by where the plugin is attached: a global instance counts across routes.
   const routeId = env.entity.route?.id ?? NIL_UUID;
   const serviceId = env.entity.service?.id ?? NIL_UUID;
+  const keyPrefix = `ratelimit:${routeId}:${serviceId}:`;
   const redis = c.policy === 'redis'
     ? new RedisCounters(effectiveRedis(c), c.sync_rate, (err) => env.log.error('rate-limiting: redis error', { error: err.message }))
     : null;
@@ -46,26 +55,24 @@ export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): Plugi
     if (c.hide_client_headers) {
       return stopIndex === -1 ? undefined : { status: c.error_code, message: c.error_message };
     }
-    const headers: Record<string, string> = {};
+    // Flat [name, value, ...]: the header phase copies it without walking an object's keys.
+    const headers: string[] = [];
     let best = -1;
     let bestRemaining = Infinity;
     for (let i = 0; i < limits.length; i++) {
-      const { period, limit } = limits[i]!;
+      const l = limits[i]!;
       const used = usages[i]!;
-      const remaining = stopIndex === -1 || i === stopIndex ? Math.max(0, limit - used - 1) : limit - used;
-      headers[`X-RateLimit-Limit-${CAPITAL[period]}`] = String(limit);
-      headers[`X-RateLimit-Remaining-${CAPITAL[period]}`] = String(remaining);
+      const remaining = stopIndex === -1 || i === stopIndex ? Math.max(0, l.limit - used - 1) : l.limit - used;
+      headers.push(l.limitHeader, l.limitText, l.remainingHeader, String(remaining));
       // The most constraining period: fewest remaining, ties go to the longer window.
       if (remaining <= bestRemaining) { bestRemaining = remaining; best = i; }
     }
     const b = limits[best]!;
-    const reset = resetSeconds(b.period, now);
-    headers['RateLimit-Limit'] = String(b.limit);
-    headers['RateLimit-Remaining'] = String(bestRemaining);
-    headers['RateLimit-Reset'] = String(reset);
+    const reset = String(resetSeconds(b.period, now));
+    headers.push('RateLimit-Limit', b.limitText, 'RateLimit-Remaining', String(bestRemaining), 'RateLimit-Reset', reset);
     (ctx.shared as Record<symbol, unknown>)[HEADERS_KEY] = headers;
     if (stopIndex !== -1) {
-      headers['Retry-After'] = String(reset);
+      headers.push('Retry-After', reset);
       return { status: c.error_code, message: c.error_message };
     }
   };
@@ -74,11 +81,11 @@ export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): Plugi
     access(ctx) {
       const now = Date.now();
       const id = identifier(ctx, c);
-      const specs: CounterSpec[] = limits.map(({ period, limit }) => ({
-        key: `ratelimit:${routeId}:${serviceId}:${id}:${windowStart(period, now)}:${period}`,
-        limit,
-        ttl: PERIOD_SECONDS[period],
-      }));
+      const specs: CounterSpec[] = new Array(limits.length);
+      for (let i = 0; i < limits.length; i++) {
+        const l = limits[i]!;
+        specs[i] = { key: `${keyPrefix}${id}:${windowStart(l.period, now)}:${l.period}`, limit: l.limit, ttl: l.ttl };
+      }
       const taken = redis ? redis.take(specs, 1) : ctx.counters.take(specs, 1);
       if (Array.isArray(taken)) return decide(ctx, taken, now);
       return taken.then((usages) => decide(ctx, usages, now), (err: Error) => {
@@ -88,9 +95,9 @@ export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): Plugi
       });
     },
     header(ctx) {
-      const headers = (ctx.shared as Record<symbol, Record<string, string> | undefined>)[HEADERS_KEY];
+      const headers = (ctx.shared as Record<symbol, string[] | undefined>)[HEADERS_KEY];
       if (!headers) return;
-      for (const k in headers) ctx.response.setHeader(k, headers[k]!);
+      for (let i = 0; i < headers.length; i += 2) ctx.response.setHeader(headers[i]!, headers[i + 1]!);
     },
     dispose() { redis?.close(); },
   };
