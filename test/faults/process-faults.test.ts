@@ -55,9 +55,11 @@ test('kill -9 of one worker: it is replaced with the running config, the others 
   const outcomes = await load.stop();
   const during = outcomes.filter((o) => o.startedAt >= killedAt && o.endedAt <= replacedAt);
   const afterwards = outcomes.filter((o) => o.startedAt > replacedAt);
-  // Only requests in flight on the killed worker may fail (their connection died with it).
+  // Only requests on the killed worker's connections may fail (they died with it): the one each
+  // of the 6 callers had in flight, and one sent on an idle pooled connection of the victim's
+  // before fetch saw it close (fetch's pool can hold more sockets than there are callers).
   const failed = outcomes.filter((o) => o.status !== 200);
-  assert.ok(failed.length <= 6, describeFailures(outcomes, (o) => o.status === 200));
+  assert.ok(failed.length <= 12, describeFailures(outcomes, (o) => o.status === 200));
   // A connection handed to the victim after the kill but before the primary saw it die can fail too.
   assert.ok(failed.every((o) => o.startedAt <= goneAt), `failures after the primary saw the death: ${describeFailures(outcomes.filter((o) => o.startedAt > goneAt), (o) => o.status === 200)}`);
   assert.ok(during.filter((o) => o.status === 200).length > 0, 'the other workers served while the replacement started');
