@@ -7,7 +7,12 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
+import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
+import { freePort } from '../harness/ports.ts';
 import { startRecordingUpstream, startHangingUpstream, type Upstream } from '../harness/upstreams.ts';
 import { startLoad, describeFailures, waitFor, sleep } from '../harness/load.ts';
 
@@ -18,6 +23,16 @@ async function upstream(respond?: Parameters<typeof startRecordingUpstream>[0]):
   const u = await startRecordingUpstream(respond);
   cleanup.push(() => u.close());
   return u;
+}
+
+/** `turnpike gateway` as a child process with only the proxy listening, on a config file. */
+function spawnGateway(proxyListen: string, config: unknown, extra: string[], options: SpawnOptions = {}): ChildProcess {
+  const dir = mkdtempSync(join(tmpdir(), 'turnpike-faults-'));
+  writeFileSync(join(dir, 'kong.json'), JSON.stringify(config));
+  const child = spawn(process.execPath, [BIN, 'gateway', '--proxy-listen', proxyListen, '--admin-listen', 'off',
+    '--status-listen', 'off', '--gui-listen', 'off', ...extra, '--config', join(dir, 'kong.json')], options);
+  cleanup.push(async () => { child.kill('SIGKILL'); });
+  return child;
 }
 
 async function pids(g: GatewayProcess): Promise<{ master: number; workers: number[] }> {
@@ -104,21 +119,11 @@ test('200 connections opened at once are all accepted and answered (several acce
 
 test('start with --config: the proxy answers nothing before the config is in (no 404 from an empty config)', async () => {
   const u = await upstream();
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { spawn } = await import('node:child_process');
-  const { BIN } = await import('../harness/gateway-process.ts');
-  const { freePort } = await import('../harness/ports.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'turnpike-start-'));
   // Enough routes that compiling takes a moment.
   const services = Array.from({ length: 2000 }, (_, i) => ({ name: `s${i}`, url: u.url, routes: [{ name: `r${i}`, paths: [`/p${i}`] }] }));
   services.push({ name: 'root', url: u.url, routes: [{ name: 'root', paths: ['/'] }] });
-  writeFileSync(join(dir, 'kong.json'), JSON.stringify({ _format_version: '3.0', services }));
   const port = await freePort();
-  const child = spawn(process.execPath, [BIN, 'gateway', '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', 'off',
-    '--status-listen', 'off', '--gui-listen', 'off', '--workers', '2', '--config', join(dir, 'kong.json')], { stdio: 'ignore' });
-  cleanup.push(async () => { child.kill('SIGKILL'); });
+  spawnGateway(`127.0.0.1:${port}`, { _format_version: '3.0', services }, ['--workers', '2'], { stdio: 'ignore' });
   const statuses: number[] = [];
   const deadline = Date.now() + 30_000;
   while (statuses.length < 20 && Date.now() < deadline) {
@@ -131,25 +136,16 @@ test('start with --config: the proxy answers nothing before the config is in (no
 
 test('SIGTERM the moment the gateway reports its start: exit 0, though socket copies are still on their way to the workers', async () => {
   const u = await upstream();
-  const { mkdtempSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { spawn } = await import('node:child_process');
-  const { BIN } = await import('../harness/gateway-process.ts');
-  const { freePort } = await import('../harness/ports.ts');
-  const dir = mkdtempSync(join(tmpdir(), 'turnpike-stop-'));
-  writeFileSync(join(dir, 'kong.json'), JSON.stringify({ _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ name: 'r', paths: ['/'] }] }] }));
+  const config = { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ name: 'r', paths: ['/'] }] }] };
   // The primary hands each worker 16 copies of each socket, one IPC round trip apiece, and
   // reports the start once every worker listens on copy 0: a SIGTERM then closes descriptors
   // still queued for sending, which must not take the primary down.
   for (let i = 0; i < 3; i++) {
     const listen = [await freePort(), await freePort(), await freePort()].map((p) => `127.0.0.1:${p}`).join(', ');
-    const child = spawn(process.execPath, [BIN, 'gateway', '--proxy-listen', listen, '--admin-listen', 'off',
-      '--status-listen', 'off', '--gui-listen', 'off', '--workers', '2', '--log-level', 'error', '--config', join(dir, 'kong.json')]);
-    cleanup.push(async () => { child.kill('SIGKILL'); });
+    const child = spawnGateway(listen, config, ['--workers', '2', '--log-level', 'error']);
     let out = '';
-    child.stderr.on('data', (d) => { out += d; });
-    child.stdout.on('data', (d) => {
+    child.stderr!.on('data', (d) => { out += d; });
+    child.stdout!.on('data', (d) => {
       out += d;
       if (out.includes('worker(s)')) child.kill('SIGTERM');
     });
@@ -174,8 +170,6 @@ test('a proxy port another process listens on: the start fails at once with list
   cleanup.push(() => new Promise((resolve) => taken.close(resolve)));
   const port = (taken.address() as net.AddressInfo).port;
   const t0 = Date.now();
-  const { spawnSync } = await import('node:child_process');
-  const { BIN } = await import('../harness/gateway-process.ts');
   const r = spawnSync(process.execPath, [BIN, 'gateway', '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', 'off',
     '--status-listen', 'off', '--gui-listen', 'off', '--workers', '1'], { encoding: 'utf8', timeout: 20_000 });
   assert.equal(r.status, 1, r.stderr);
