@@ -61,7 +61,13 @@ interface WorkerState {
   proxy: { host: string; port: number; ssl: boolean }[];
   /** The worker's latest process sample (memory, CPU, event-loop lag), once a second. */
   process?: ProcessSample;
+  forkedAt: number;
 }
+
+/** A worker that dies sooner than this after its start counts toward the restart back-off. */
+const QUICK_EXIT_MS = 10_000;
+const RESTART_MIN_MS = 100;
+const RESTART_MAX_MS = 5_000;
 
 export interface RunningGateway {
   readonly admin: ListenAddress[];
@@ -144,9 +150,10 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     });
   };
 
+  let quickExits = 0;
   const fork = (): void => {
     const worker = cluster.fork({ TURNPIKE_WORKER_INIT: JSON.stringify(init) });
-    const state: WorkerState = { worker, attached: false, listening: false, hash: null, stats: { total: 0, active: 0, accepted: 0, heapUsed: 0 }, proxy: [] };
+    const state: WorkerState = { worker, attached: false, listening: false, hash: null, stats: { total: 0, active: 0, accepted: 0, heapUsed: 0 }, proxy: [], forkedAt: Date.now() };
     workers.set(worker.id, state);
     // A send to a worker that just died fails with an 'error' on the worker; unheard, it would
     // take the primary down with it. The 'exit' handler below does the recovery.
@@ -200,8 +207,12 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
         if (w.pending.delete(worker.id) && w.pending.size === 0) { waiters.delete(id); w.resolve(w.errors); }
       }
       if (!exiting) {
-        log.error({ code, signal, pid: worker.process.pid }, 'worker exited; starting a replacement');
-        setTimeout(fork, 100).unref();
+        // A worker that keeps dying at start (a port it cannot listen on, a plugin that throws
+        // on load) is restarted ever more slowly, not every 100 ms forever.
+        quickExits = Date.now() - state.forkedAt < QUICK_EXIT_MS ? quickExits + 1 : 0;
+        const restartInMs = Math.min(RESTART_MAX_MS, RESTART_MIN_MS * 2 ** Math.max(0, quickExits - 1));
+        log.error({ code, signal, pid: worker.process.pid, restartInMs }, 'worker exited; starting a replacement');
+        setTimeout(fork, restartInMs).unref();
       }
     });
   };

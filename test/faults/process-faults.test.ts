@@ -87,6 +87,25 @@ test('kill -9 of one worker: it is replaced with the running config, the others 
   assert.match(status.configuration_hash, /^[0-9a-f]{32}$/);
 });
 
+test('a worker that keeps dying soon after its start is restarted with a growing delay, not every 100 ms', async () => {
+  const u = await upstream();
+  const g = await startGateway({ config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] } });
+  cleanup.push(() => g.stop());
+  let victim = (await pids(g)).workers[0]!;
+  for (let i = 0; i < 4; i++) {
+    process.kill(victim, 'SIGKILL');
+    await waitFor('a replacement worker', async () => {
+      const w = (await pids(g)).workers;
+      return w.length === 1 && w[0] !== victim;
+    }, 15_000, 20);
+    victim = (await pids(g)).workers[0]!;
+  }
+  const delays = g.output().split('\n').filter((l) => l.includes('starting a replacement'))
+    .map((l) => (JSON.parse(l) as { restartInMs: number }).restartInMs);
+  assert.deepEqual(delays, [100, 200, 400, 800]);
+  assert.equal((await fetch(`${g.proxy}/`)).status, 200, 'the last replacement serves');
+});
+
 test('kill -9 of the only worker: connections opened before its replacement listens wait and are answered', async () => {
   const u = await upstream();
   const g = await startGateway({ workers: 1, config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] } });
