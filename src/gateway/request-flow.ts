@@ -713,6 +713,9 @@ class UpstreamResponseHandler implements H1Handler {
       // The last bytes of a sized body: one end() sends them (with the head, for a small answer).
       this.#left = 0;
       this.#ended = true;
+      // The body phase ends before the client has the last byte, as Kong's body filter at eof:
+      // proxy-cache's store is on its way to the shared cache before the client can ask again.
+      this.#flow.bodyChunk(f, null);
       f.res.end(chunk);
       return;
     }
@@ -732,8 +735,9 @@ class UpstreamResponseHandler implements H1Handler {
       return;
     }
     if (f.trace) f.trace.endTry();
+    if (this.#ended) return;
     this.#flow.bodyChunk(f, null);
-    if (!this.#ended) f.res.end();
+    f.res.end();
   }
 
   onResponseError(_c: unknown, err: Error & { code?: string }): void {
