@@ -289,12 +289,12 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     return { kind: 'applied', loaded };
   };
 
-  const apply = async (body: string | object, source: string, options: ApplyOptions = {}, prepared?: PreparedConfig): Promise<ApplyResult> => {
+  const apply = async (body: string | object, source: string, options: ApplyOptions = {}): Promise<ApplyResult> => {
     if (exiting) return { kind: 'exiting' };
     if (loading) return { kind: 'busy' };
     loading = true;
     try {
-      const p = prepared ?? prepare(body, source, options);
+      const p = prepare(body, source, options);
       return p.kind === 'prepared' ? await commit(p) : p;
     } finally {
       loading = false;
@@ -456,11 +456,13 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   for (let i = 0; i < opts.workers; i++) fork();
   await startedWorkers('start', () => [...workers.values()].filter((w) => w.attached).length);
 
-  if (opts.initialConfig && initial) {
-    const r = await apply(opts.initialConfig.text, opts.initialConfig.source, {}, initial);
+  if (initial) {
+    // Nothing else can apply yet: the Admin API and --watch start after this.
+    const r = await commit(initial);
     if (r.kind !== 'applied') {
       abortStart();
-      throw new ConfigLoadError(`invalid configuration in ${opts.initialConfig.source}`, r.kind === 'invalid' ? r.error : r);
+      // A worker refused what the primary compiled.
+      throw new ConfigLoadError(`invalid configuration in ${initial.loaded.source}`, r);
     }
     holdSockets = false;
     for (const w of workers.values()) if (w.attached) sendSockets(w.worker);

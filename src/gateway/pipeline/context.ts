@@ -111,10 +111,6 @@ export class UpstreamRequestState implements UpstreamRequest {
   setBody(body: Buffer | string): void { this.body = typeof body === 'string' ? Buffer.from(body) : body; }
 }
 
-/**
- * Response headers keyed by lower-case name, remembering the spelling each was set with so the
- * client sees `X-Cache-Status`, not `x-cache-status`.
- */
 const lowerNames = new Map<string, string>();
 /** Header names repeat from request to request: lower-case each spelling once (bounded). */
 function lowerName(name: string): string {
@@ -126,6 +122,10 @@ function lowerName(name: string): string {
   return key;
 }
 
+/**
+ * Response headers keyed by lower-case name, remembering the spelling each was set with so the
+ * client sees `X-Cache-Status`, not `x-cache-status`.
+ */
 export class ResponseState implements ResponseView {
   status = 0;
   readonly headers: HeaderMap = Object.create(null);
