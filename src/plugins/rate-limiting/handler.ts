@@ -31,7 +31,7 @@ function identifier(ctx: PluginContext, c: RateLimitingConfig): string {
 }
 
 export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): PluginHandlers {
-  // Header names, counter-key suffixes and TTLs are fixed per instance: built once here.
+  // Header names, limit texts and TTLs are fixed per instance: built once here.
   const limits = PERIODS.filter((p) => typeof c[p] === 'number').map((p) => ({
     period: p,
     limit: c[p] as number,
@@ -81,11 +81,9 @@ export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): Plugi
     access(ctx) {
       const now = Date.now();
       const id = identifier(ctx, c);
-      const specs: CounterSpec[] = new Array(limits.length);
-      for (let i = 0; i < limits.length; i++) {
-        const l = limits[i]!;
-        specs[i] = { key: `${keyPrefix}${id}:${windowStart(l.period, now)}:${l.period}`, limit: l.limit, ttl: l.ttl };
-      }
+      const specs: CounterSpec[] = limits.map((l) => ({
+        key: `${keyPrefix}${id}:${windowStart(l.period, now)}:${l.period}`, limit: l.limit, ttl: l.ttl,
+      }));
       const taken = redis ? redis.take(specs, 1) : ctx.counters.take(specs, 1);
       if (Array.isArray(taken)) return decide(ctx, taken, now);
       return taken.then((usages) => decide(ctx, usages, now), (err: Error) => {
