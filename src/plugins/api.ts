@@ -131,7 +131,8 @@ export interface CounterStore {
 export interface SharedCache {
   get(key: string): MaybePromise<Buffer | undefined>;
   set(key: string, value: Buffer, ttlSeconds: number): void;
-  delete(key: string): void;
+  /** Resolves once no worker serves the key any more (across workers: after every mirror dropped it). */
+  delete(key: string): MaybePromise<void>;
   /** Delete every key that starts with `prefix` ('' = everything). */
   purge(prefix: string): void;
 }

@@ -13,7 +13,7 @@ export type SharedStateRequest =
   | { t: 'take'; id: number; counters: readonly CounterSpec[]; cost: number }
   | { t: 'cache-get'; id: number; key: string }
   | { t: 'cache-set'; key: string; value: Buffer; ttl: number }
-  | { t: 'cache-del'; key: string }
+  | { t: 'cache-del'; id: number; key: string }
   | { t: 'cache-purge'; prefix: string };
 
 export type SharedStateReply = { t: 'reply'; id: number; value: unknown };
@@ -63,7 +63,12 @@ export class IpcSharedState {
         mirror.set(key, { value, expiresAt: Date.now() + ttl * 1000 });
         this.#send({ t: 'cache-set', key, value, ttl });
       },
-      delete: (key) => { mirror.delete(key); this.#send({ t: 'cache-del', key }); },
+      // Answered after the primary told every worker to drop the key: a client that hears of the
+      // delete (a refreshed oauth2 token) cannot reach a worker that still serves the old entry.
+      delete: (key) => {
+        mirror.delete(key);
+        return call((id) => ({ t: 'cache-del', id, key }), undefined) as Promise<void>;
+      },
       purge: (prefix) => {
         if (prefix === '') mirror.clear();
         else for (const k of [...mirror.keys()]) if (k.startsWith(prefix)) mirror.delete(k);
@@ -112,6 +117,7 @@ export function serveSharedState(
     case 'cache-del':
       cache.delete(msg.key);
       broadcast({ t: 'cache-invalidate', key: msg.key, prefix: null });
+      reply({ t: 'reply', id: msg.id, value: undefined });
       break;
     case 'cache-purge':
       cache.purge(msg.prefix);

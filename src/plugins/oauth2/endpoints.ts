@@ -154,7 +154,7 @@ async function generateToken(env: EndpointEnv, ctx: PluginContext, client: Oauth
   const ttl = entryTtl(expiration, config.refresh_token_ttl);
   let token: StoredToken;
   if (existing && config.reuse_refresh_token) {
-    store.deleteToken(existing, true);
+    await store.deleteToken(existing, true);
     token = { ...existing, access_token: randomToken(), expires_in: expiration, created_at: Date.now(), ttl };
   } else {
     token = {
@@ -349,7 +349,7 @@ export async function issueToken(env: EndpointEnv, ctx: PluginContext, params: P
           response = err('invalid_request', 'Invalid refresh_token');
         } else {
           response = await generateToken(env, ctx, client, token.authenticated_userid, token.scope, state, false, token);
-          if (!config.reuse_refresh_token) store.deleteToken(token);
+          if (!config.reuse_refresh_token) await store.deleteToken(token);
         }
       }
     }
@@ -375,6 +375,6 @@ async function codeGrant(env: EndpointEnv, ctx: PluginContext, params: Params, c
   if (env.config.global_credentials && code.plugin_id !== env.pluginId) return invalidCode();
   // Single use, even when two workers see the same code at once.
   if (!(await env.store.claimOnce('code', code.code, 300))) return invalidCode();
-  env.store.deleteCode(code.code);
+  await env.store.deleteCode(code.code);
   return generateToken(env, ctx, client, code.authenticated_userid, code.scope, state, false);
 }

@@ -105,9 +105,11 @@ export class TokenStore {
   }
 
   /** Removes the access token (and its refresh token unless `keepRefresh`). */
-  deleteToken(token: StoredToken, keepRefresh = false): void {
-    this.#cache.delete(`${PREFIX}at:${token.access_token}`);
-    if (token.refresh_token && !keepRefresh) this.#cache.delete(`${PREFIX}rt:${token.refresh_token}`);
+  async deleteToken(token: StoredToken, keepRefresh = false): Promise<void> {
+    await Promise.all([
+      this.#cache.delete(`${PREFIX}at:${token.access_token}`),
+      token.refresh_token && !keepRefresh ? this.#cache.delete(`${PREFIX}rt:${token.refresh_token}`) : undefined,
+    ]);
   }
 
   async saveCode(code: StoredCode): Promise<void> {
@@ -119,7 +121,7 @@ export class TokenStore {
     return decode<StoredCode>(await this.#cache.get(`${PREFIX}code:${code}`));
   }
 
-  deleteCode(code: string): void { this.#cache.delete(`${PREFIX}code:${code}`); }
+  async deleteCode(code: string): Promise<void> { await this.#cache.delete(`${PREFIX}code:${code}`); }
 
   /** True for exactly one caller per `kind:value` within `ttl` seconds, across all workers. */
   async claimOnce(kind: 'code' | 'refresh', value: string, ttl: number): Promise<boolean> {
