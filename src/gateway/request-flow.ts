@@ -5,7 +5,7 @@
  * A request keeps the snapshot it started with, so a config swap never changes a request midway.
  * Every failure becomes Kong's status and body; nothing a client sends can throw out of here.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { PluginExit } from '../plugins/api.ts';
@@ -21,6 +21,18 @@ import { addForwardedHeaders, realClientIp, responseHopByHop, upstreamHeadersFro
 import type { UpstreamPools } from './upstream/pools.ts';
 import type { H1Controller, H1Handler, H1Request } from './upstream/h1-pool.ts';
 import type { RequestTrace, RequestTracer } from '../observability/tracing/types.ts';
+
+/** What the flow needs of an answer: node:http's ServerResponse (TLS) or ProxyResponse (plain). */
+export interface ClientResponse {
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+  writeHead(status: number, headers: string[] | Record<string, string | number>): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer | string): unknown;
+  destroy(err?: Error): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
+}
 
 /** What the request flow needs from its process. */
 export interface FlowRuntime {
@@ -75,7 +87,7 @@ export class RequestFlow {
   }
 
   /** The `request` listener of the proxy server. */
-  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+  readonly handle = (req: IncomingMessage, res: ClientResponse): void => {
     try {
       this.#start(req, res);
     } catch (err) {
@@ -86,13 +98,13 @@ export class RequestFlow {
   };
 
   /** `bodyStatus` picks the message when it differs from the status (nginx's 494 is sent as 400). */
-  #plainError(req: IncomingMessage, res: ServerResponse, status: number, bodyStatus = status): void {
+  #plainError(req: IncomingMessage, res: ClientResponse, status: number, bodyStatus = status): void {
     const { contentType, body } = proxyErrorBody(req.headers.accept, req.headers['content-type'], bodyStatus, null);
     res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), Server: `turnpike/${this.#rt.settings.version}` });
     res.end(body);
   }
 
-  #start(req: IncomingMessage, res: ServerResponse): void {
+  #start(req: IncomingMessage, res: ClientResponse): void {
     const t0 = performance.now();
     const settings = this.#rt.settings;
     const url = req.url ?? '/';
@@ -596,7 +608,7 @@ export class RequestFlow {
 interface Flow {
   ctx: RequestContext;
   req: IncomingMessage;
-  res: ServerResponse;
+  res: ClientResponse;
   snapshot: Snapshot | null;
   trusted: boolean;
   finished: boolean;

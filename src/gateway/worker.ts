@@ -19,6 +19,7 @@ import { IpcSharedState, type CacheInvalidation, type SharedStateReply } from '.
 import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
 import { UpstreamPools } from './upstream/pools.ts';
 import { parseListen, type ListenAddress } from './listen.ts';
+import { ProxyHttpServer } from './http1/proxy-server.ts';
 import { takeMetricsDelta, type MetricsDelta } from '../plugins/prometheus/recorder.ts';
 import { TrafficRecorder, type TrafficDelta } from '../dashboard/traffic-recorder.ts';
 import { completionHook, setupWorkerObservability } from '../observability/worker-observability.ts';
@@ -95,7 +96,7 @@ export async function runWorker(init: WorkerInit): Promise<void> {
     onError: (err, where) => log.error({ err, where }, 'request failed'),
   };
 
-  const servers: (http.Server | https.Server)[] = [];
+  const servers: ProxyServer[] = [];
   let accepted = 0;
   const sockets = new Set<Socket>();
   const track = (s: Socket) => { accepted++; sockets.add(s); s.once('close', () => sockets.delete(s)); };
@@ -175,11 +176,11 @@ export async function runWorker(init: WorkerInit): Promise<void> {
       case 'drain': {
         for (const a of acceptors) a.close();
         for (const s of servers) s.close();
-        for (const s of servers) (s as http.Server).closeIdleConnections?.();
+        for (const s of servers) s.closeIdleConnections();
         const deadline = setTimeout(() => { for (const s of sockets) s.destroy(); }, msg.timeoutMs);
         deadline.unref();
         const check = setInterval(() => {
-          for (const s of servers) (s as http.Server).closeIdleConnections?.();
+          for (const s of servers) s.closeIdleConnections();
           if (sockets.size === 0) {
             clearInterval(check);
             const delta = takeMetricsDelta();
@@ -221,33 +222,42 @@ function requestLineTooLong(packet: Buffer | undefined): boolean {
   return eol === -1 ? packet.length > 8192 : eol > 8192;
 }
 
+/** A proxy listener's server: ProxyHttpServer for plain HTTP, node:https for TLS. */
+type ProxyServer = ProxyHttpServer | http.Server | https.Server;
+
 /** Pending connections per listening socket (the kernel caps it at net.core.somaxconn). */
 const PROXY_BACKLOG = 16384;
 
 function createProxyServer(addr: ListenAddress, runtime: FlowRuntime, track: (s: Socket) => void,
-  snapshot: () => Snapshot | null): http.Server | https.Server {
+  snapshot: () => Snapshot | null): ProxyServer {
   const flow = new RequestFlow(runtime, addr.ssl ? 'https' : 'http', addr.port);
   const headersTimeout = runtime.settings.clientHeaderTimeoutMs;
-  const common = {
-    keepAliveTimeout: 60_000,
-    // Slowloris defence: headers must arrive within client_header_timeout (checked every
-    // quarter of it, so a stalled connection goes within 1.25x the timeout).
-    headersTimeout,
-    requestTimeout: Math.max(300_000, headersTimeout),
-    connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
-    maxHeaderSize: 32 * 1024,
-    // Smuggling defence: reject ambiguous framing rather than guess.
-    insecureHTTPParser: false,
-    joinDuplicateHeaders: false,
-  };
-  const server = addr.ssl
-    ? https.createServer({
-      ...common,
-      SNICallback: (name, cb) => cb(null, snapshot()?.secureContext(name) ?? snapshot()?.defaultSecureContext ?? undefined),
-    })
-    : http.createServer(common);
-  server.on('request', flow.handle);
-  server.on('upgrade', flow.handleUpgrade);
+  const keepAliveTimeout = 60_000;
+  const requestTimeout = Math.max(300_000, headersTimeout);
+  // Slowloris defence: headers must arrive within client_header_timeout (checked every
+  // quarter of it, so a stalled connection goes within 1.25x the timeout).
+  const checkEvery = Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4)));
+  const maxHeaderSize = 32 * 1024;
+  let server: ProxyServer;
+  if (!addr.ssl && process.env.TURNPIKE_PROXY_HTTP !== 'node') {
+    server = new ProxyHttpServer({ headersTimeoutMs: headersTimeout, requestTimeoutMs: requestTimeout, keepAliveTimeoutMs: keepAliveTimeout, checkEveryMs: checkEvery, maxHeaderSize },
+      flow.handle, flow.handleUpgrade);
+  } else {
+    const common = {
+      keepAliveTimeout, headersTimeout, requestTimeout, connectionsCheckingInterval: checkEvery, maxHeaderSize,
+      // Smuggling defence: reject ambiguous framing rather than guess.
+      insecureHTTPParser: false,
+      joinDuplicateHeaders: false,
+    };
+    server = addr.ssl
+      ? https.createServer({
+        ...common,
+        SNICallback: (name, cb) => cb(null, snapshot()?.secureContext(name) ?? snapshot()?.defaultSecureContext ?? undefined),
+      })
+      : http.createServer(common);
+    server.on('request', flow.handle);
+    server.on('upgrade', flow.handleUpgrade);
+  }
   server.on('connection', track);
   server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
     if (!socket.writable) { socket.destroy(); return; }

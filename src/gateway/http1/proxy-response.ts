@@ -1,0 +1,254 @@
+/**
+ * @module gateway/http1/proxy-response
+ * The response half of ProxyHttpServer: the subset of node:http's ServerResponse the request flow
+ * uses (writeHead, write, end, destroy, headersSent, writableFinished, 'drain', 'close'), written
+ * straight to the socket. The head is one string; a sized answer goes out with its head in one
+ * writev; anything else is chunked (HTTP/1.1) or ends with the connection (HTTP/1.0).
+ */
+import { EventEmitter } from 'node:events';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What a response needs from its connection. */
+export interface ResponseOwner {
+  readonly socket: Socket;
+  readonly keepAliveSeconds: number;
+  /** The server is draining: answers say `Connection: close`. */
+  readonly closing: boolean;
+  /** The response's bytes are all handed to the socket; `keepAlive` false: close after them. */
+  responseDone(res: ProxyResponse, keepAlive: boolean): void;
+  /** The socket wrote the response's last byte. */
+  responseFlushed(res: ProxyResponse): void;
+}
+
+// Header values as node:http accepts them (RFC 9110 field-value: no CR, LF or NUL).
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const INVALID_NAME = /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/;
+
+let dateSecond = 0;
+let dateLine = '';
+/** `Date: …\r\n`, rebuilt at most once a second. */
+function currentDateLine(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
+  }
+  return dateLine;
+}
+
+const statusLines = new Map<number, string>();
+function statusLine(status: number): string {
+  let line = statusLines.get(status);
+  if (line === undefined) {
+    line = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    if (statusLines.size < 1000) statusLines.set(status, line);
+  }
+  return line;
+}
+
+const CRLF = Buffer.from('\r\n');
+const LENGTH = 1;
+const CHUNKED = 2;
+const DATE = 4;
+const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/;
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
+
+function invalidHeader(kind: 'name' | 'value', name: string): Error {
+  const err = new TypeError(kind === 'name' ? `Header name must be a valid HTTP token ["${name}"]` : `Invalid character in header content ["${name}"]`) as Error & { code: string };
+  err.code = kind === 'name' ? 'ERR_INVALID_HTTP_TOKEN' : 'ERR_INVALID_CHAR';
+  return err;
+}
+
+export class ProxyResponse extends EventEmitter {
+  statusCode = 200;
+  headersSent = false;
+  writableEnded = false;
+  writableFinished = false;
+  destroyed = false;
+  readonly #owner: ResponseOwner;
+  readonly #keepAliveAsked: boolean;
+  readonly #headRequest: boolean;
+  readonly #http10: boolean;
+  #keepAlive = false;
+  #chunked = false;
+  #noBody = false;
+  #closed = false;
+  #waitingDrain = false;
+
+  /** `keepAlive`: what the request's framing allows (llhttp's shouldKeepAlive). */
+  constructor(owner: ResponseOwner, keepAlive: boolean, method: string, http10: boolean) {
+    super();
+    this.#owner = owner;
+    this.#keepAliveAsked = keepAlive;
+    this.#headRequest = method === 'HEAD';
+    this.#http10 = http10;
+  }
+
+  get socket(): Socket | null { return this.#closed ? null : this.#owner.socket; }
+
+  /** `headers`: a flat [name, value, …] list or an object. Throws on a name or value node:http would refuse. */
+  writeHead(status: number, headers?: readonly string[] | Record<string, string | number | readonly string[]>): this {
+    if (this.headersSent) return this;
+    this.statusCode = status;
+    this.#head = statusLine(status);
+    this.#framing = 0;
+    this.#connection = null;
+    if (Array.isArray(headers)) {
+      for (let i = 0; i + 1 < headers.length; i += 2) this.#addHeader(headers[i]!, headers[i + 1]!);
+    } else if (headers) {
+      const obj = headers as Record<string, string | number | readonly string[]>;
+      for (const name in obj) {
+        const v = obj[name]!;
+        if (Array.isArray(v)) for (const one of v) this.#addHeader(name, String(one));
+        else this.#addHeader(name, String(v));
+      }
+    }
+    let head = this.#head;
+    const framing = this.#framing;
+    const connection = this.#connection as string | null;
+    if ((framing & DATE) === 0) head += currentDateLine();
+    this.#noBody = this.#headRequest || status === 204 || status === 304 || (status >= 100 && status < 200);
+    let keepAlive = this.#keepAliveAsked && !this.#owner.closing;
+    if (connection !== null && CLOSE_TOKEN.test(connection)) keepAlive = false;
+    if (!this.#noBody && (framing & LENGTH) === 0) {
+      if ((framing & CHUNKED) !== 0) {
+        // A Transfer-Encoding set by a plugin: as node:http, the writes are chunked here.
+        this.#chunked = true;
+      } else if (this.#http10) {
+        // No length: the connection's end delimits the body for HTTP/1.0 ...
+        keepAlive = false;
+      } else {
+        // ... and chunks do for HTTP/1.1.
+        this.#chunked = true;
+        head += 'Transfer-Encoding: chunked\r\n';
+      }
+    }
+    if (connection === null) {
+      head += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${this.#owner.keepAliveSeconds}\r\n` : 'Connection: close\r\n';
+    }
+    this.#keepAlive = keepAlive;
+    this.headersSent = true;
+    this.#head = head + '\r\n';
+    return this;
+  }
+
+  /** Which framing headers the head has (LENGTH, CHUNKED, DATE bits) and its Connection value. */
+  #framing = 0;
+  #connection: string | null = null;
+
+  #addHeader(name: string, value: string): void {
+    if (INVALID_NAME.test(name)) throw invalidHeader('name', name);
+    if (INVALID_VALUE.test(value)) throw invalidHeader('value', name);
+    const n = name.length;
+    if (n === 4 || n === 10 || n === 14 || n === 17) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') this.#framing |= LENGTH;
+      else if (lower === 'transfer-encoding') this.#framing |= CHUNKED;
+      else if (lower === 'connection') this.#connection = value.toLowerCase();
+      else if (lower === 'date') this.#framing |= DATE;
+    }
+    this.#head += `${name}: ${value}\r\n`;
+  }
+
+  /** The head not yet written: it goes out with the first body bytes, in one writev. */
+  #head: string | null = null;
+
+  write(chunk: Buffer | string): boolean {
+    if (this.writableEnded || this.#closed || this.#owner.socket.writableEnded) return false;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    const socket = this.#owner.socket;
+    const body = this.#noBody ? null : chunk;
+    const size = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    let ok: boolean;
+    if (size === 0) {
+      if (this.#head === null) return true;
+      ok = socket.write(this.#head, 'latin1');
+      this.#head = null;
+    } else {
+      socket.cork();
+      if (this.#head !== null) { socket.write(this.#head, 'latin1'); this.#head = null; }
+      if (this.#chunked) {
+        socket.write(`${size.toString(16)}\r\n`, 'latin1');
+        socket.write(body!);
+        ok = socket.write(CRLF);
+      } else {
+        ok = socket.write(body!);
+      }
+      socket.uncork();
+    }
+    if (!ok && !this.#waitingDrain) {
+      this.#waitingDrain = true;
+      socket.once('drain', this.#onDrain);
+    }
+    return ok;
+  }
+
+  #onDrain = (): void => {
+    this.#waitingDrain = false;
+    if (!this.#closed) this.emit('drain');
+  };
+
+  end(chunk?: Buffer | string): this {
+    if (this.writableEnded || this.#closed) return this;
+    // The connection was already ended (a parse failure answered it): nothing more goes out.
+    if (this.#owner.socket.writableEnded) { this.writableEnded = true; return this; }
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    const socket = this.#owner.socket;
+    const body = this.#noBody || chunk === undefined ? null : chunk;
+    const size = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    this.writableEnded = true;
+    if (size === 0 && !this.#chunked) {
+      // Most answers: the head (and body) in one write.
+      socket.write(this.#head ?? '', 'latin1', this.#onFlushed);
+      this.#head = null;
+    } else {
+      socket.cork();
+      if (this.#head !== null) { socket.write(this.#head, 'latin1'); this.#head = null; }
+      if (this.#chunked) {
+        if (size > 0) {
+          socket.write(`${size.toString(16)}\r\n`, 'latin1');
+          socket.write(body!);
+          socket.write(CRLF);
+        }
+        if (!this.#noBody) socket.write(LAST_CHUNK, this.#onFlushed);
+        else socket.write('', 'latin1', this.#onFlushed);
+      } else {
+        socket.write(body!, this.#onFlushed);
+      }
+      socket.uncork();
+    }
+    // The connection can read (and parse) the next request now; it is answered after this one.
+    this.#owner.responseDone(this, this.#keepAlive);
+    return this;
+  }
+
+  #onFlushed = (err?: Error | null): void => {
+    if (err || this.#closed) return;
+    this.#owner.responseFlushed(this);
+    this.writableFinished = true;
+    this.emit('finish');
+    this.#close();
+  };
+
+  /** The connection closed, or this answer is complete: 'close' once. */
+  #close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.emit('close');
+  }
+
+  /** The connection went away (before or after this answer was through). */
+  connectionClosed(): void {
+    this.#close();
+  }
+
+  /** As node:http: destroying a response destroys its connection. */
+  destroy(err?: Error): this {
+    if (this.destroyed) return this;
+    this.destroyed = true;
+    this.#owner.socket.destroy(err);
+    return this;
+  }
+}

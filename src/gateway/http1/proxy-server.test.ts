@@ -1,0 +1,255 @@
+/**
+ * ProxyHttpServer on real sockets: what node:http's server did for the proxy listener must still
+ * happen (framing, keep-alive, pipelining in order, Expect, Host, timeouts, half-close, upgrades,
+ * request-body backpressure), and it must hold on a new Node major (it uses llhttp's binding).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import { ProxyHttpServer, type ProxyServerOptions } from './proxy-server.ts';
+import type { ProxyResponse } from './proxy-response.ts';
+import { rawExchange } from '../../../test/harness/raw-client.ts';
+
+type Handler = (req: IncomingMessage, res: ProxyResponse) => void;
+
+const OPTIONS: ProxyServerOptions = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, checkEveryMs: 1000, maxHeaderSize: 32 * 1024 };
+
+async function serve(handler: Handler, options: Partial<ProxyServerOptions> = {},
+  onUpgrade: (req: IncomingMessage, socket: net.Socket, head: Buffer) => void = (_r, s) => s.destroy()) {
+  const server = new ProxyHttpServer({ ...OPTIONS, ...options }, handler, onUpgrade);
+  const errors: string[] = [];
+  server.on('clientError', (err: Error & { code?: string }, socket: net.Socket) => {
+    errors.push(err.code ?? err.message);
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as net.AddressInfo).port;
+  return { server, port, errors, close: () => new Promise<void>((r) => { server.closeIdleConnections(); server.close(() => r()); }) };
+}
+
+const statusesOf = (data: string) => [...data.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((m) => Number(m[1]));
+
+test('a sized answer: status line, the headers given, Date, keep-alive, the body once', async () => {
+  const s = await serve((req, res) => {
+    res.writeHead(201, ['Content-Type', 'text/plain', 'Content-Length', '5', 'X-Two', 'a', 'X-Two', 'b']);
+    res.end(Buffer.from(req.method === 'HEAD' ? 'never' : 'hello'));
+  });
+  try {
+    const r = await rawExchange(s.port, 'GET /x HTTP/1.1\r\nHost: h\r\n\r\n');
+    const [head, body] = r.data.split('\r\n\r\n');
+    assert.match(head!, /^HTTP\/1\.1 201 Created\r\n/);
+    assert.match(head!, /\r\nContent-Length: 5\r\n/);
+    assert.match(head!, /\r\nX-Two: a\r\nX-Two: b\r\n/);
+    assert.match(head!, /\r\nDate: \w{3}, \d\d \w{3} \d{4} \d\d:\d\d:\d\d GMT\r\n/);
+    assert.match(head!, /\r\nConnection: keep-alive\r\nKeep-Alive: timeout=60$/);
+    assert.equal(body, 'hello');
+    assert.equal(r.closedByPeer, false);
+    // HEAD: the same head, no body bytes.
+    const h = await rawExchange(s.port, 'HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n');
+    assert.ok(h.data.endsWith('\r\n\r\n'), JSON.stringify(h.data.slice(-20)));
+  } finally { await s.close(); }
+});
+
+test('no length: chunked for HTTP/1.1, connection-delimited for HTTP/1.0', async () => {
+  const s = await serve((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.write(Buffer.from('ab'));
+    setTimeout(() => { res.write(Buffer.from('cde')); res.end(); }, 10);
+  });
+  try {
+    const r = await rawExchange(s.port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+    assert.match(r.data, /\r\nTransfer-Encoding: chunked\r\n/);
+    assert.ok(r.data.endsWith('\r\n\r\n2\r\nab\r\n3\r\ncde\r\n0\r\n\r\n'), JSON.stringify(r.data));
+    const old = await rawExchange(s.port, 'GET / HTTP/1.0\r\n\r\n');
+    assert.doesNotMatch(old.data, /Transfer-Encoding/);
+    assert.match(old.data, /\r\nConnection: close\r\n\r\nabcde$/);
+    assert.equal(old.closedByPeer, true);
+  } finally { await s.close(); }
+});
+
+test('pipelined requests are answered in order, one at a time, even when the first is slower', async () => {
+  let active = 0;
+  let most = 0;
+  const s = await serve((req, res) => {
+    active++;
+    most = Math.max(most, active);
+    const delay = req.url === '/slow' ? 50 : 0;
+    setTimeout(() => {
+      active--;
+      const body = Buffer.from(req.url!);
+      res.writeHead(200, ['Content-Length', String(body.length)]);
+      res.end(body);
+    }, delay);
+  });
+  try {
+    const r = await rawExchange(s.port, 'GET /slow HTTP/1.1\r\nHost: h\r\n\r\nGET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n');
+    const bodies = r.data.split('HTTP/1.1 200 OK').slice(1).map((part) => part.split('\r\n\r\n')[1]);
+    assert.deepEqual(bodies, ['/slow', '/a', '/b']);
+    assert.equal(most, 1);
+    assert.match(r.data, /Connection: close\r\n\r\n\/b$/);
+    assert.equal(r.closedByPeer, true);
+  } finally { await s.close(); }
+});
+
+test('an unread request body is dropped after the answer and the next request still parses', async () => {
+  const seen: string[] = [];
+  const s = await serve((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    res.writeHead(401, ['Content-Length', '0']);
+    res.end();
+  });
+  try {
+    const body = 'x'.repeat(100_000);
+    const r = await rawExchange(s.port, `POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: ${body.length}\r\n\r\n${body}GET /next HTTP/1.1\r\nHost: h\r\n\r\n`);
+    assert.deepEqual(statusesOf(r.data), [401, 401]);
+    assert.deepEqual(seen, ['POST /upload', 'GET /next']);
+  } finally { await s.close(); }
+});
+
+test('a request body streams with backpressure: reading stops while nobody reads', async () => {
+  let req!: IncomingMessage;
+  let res!: ProxyResponse;
+  let handled!: () => void;
+  const got = new Promise<void>((resolve) => { handled = resolve; });
+  const s = await serve((q, r) => { req = q; res = r; handled(); });
+  try {
+    const size = 8 * 1024 * 1024;
+    const client = net.connect(s.port, '127.0.0.1');
+    client.write(`POST / HTTP/1.1\r\nHost: h\r\nContent-Length: ${size}\r\n\r\n`);
+    const chunk = Buffer.alloc(64 * 1024, 97);
+    let written = 0;
+    const pump = () => { while (written < size) { written += chunk.length; if (!client.write(chunk)) { client.once('drain', pump); return; } } };
+    pump();
+    await got;
+    await new Promise((r) => setTimeout(r, 300));
+    // Nobody read: the server holds at most its buffers, the client is blocked well short of 8 MiB.
+    assert.ok(written < size, `the client wrote everything (${written}) although nobody read`);
+    let received = 0;
+    req.on('data', (c: Buffer) => { received += c.length; });
+    await new Promise<void>((r) => req.on('end', () => r()));
+    assert.equal(received, size);
+    res.writeHead(200, ['Content-Length', '0']);
+    res.end();
+    client.destroy();
+  } finally { await s.close(); }
+});
+
+test('Expect: 100-continue gets an interim 100; another expectation a 417; HTTP/1.1 without Host a 400', async () => {
+  const s = await serve((req, res) => {
+    let n = 0;
+    req.on('data', (c: Buffer) => { n += c.length; });
+    req.on('end', () => { res.writeHead(200, ['Content-Length', String(String(n).length)]); res.end(String(n)); });
+  });
+  try {
+    const r = await rawExchange(s.port, ['POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n', 'abc'], { gapMs: 50 });
+    assert.deepEqual(statusesOf(r.data), [100, 200]);
+    assert.ok(r.data.endsWith('\r\n\r\n3'));
+    const e = await rawExchange(s.port, 'GET / HTTP/1.1\r\nHost: h\r\nExpect: tea\r\n\r\n');
+    assert.deepEqual(statusesOf(e.data), [417]);
+    const nohost = await rawExchange(s.port, 'GET / HTTP/1.1\r\n\r\n');
+    assert.deepEqual(statusesOf(nohost.data), [400]);
+    assert.equal(nohost.closedByPeer, true);
+  } finally { await s.close(); }
+});
+
+test('parse failures go to clientError, after the requests before them are answered', async () => {
+  const s = await serve((req, res) => {
+    setTimeout(() => { res.writeHead(200, ['Content-Length', '2']); res.end('ok'); }, 30);
+    void req;
+  });
+  try {
+    const r = await rawExchange(s.port, 'GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nBad Header\r\n\r\n');
+    assert.deepEqual(statusesOf(r.data), [200, 400]);
+    assert.equal(r.closedByPeer, true);
+    assert.equal(s.errors.length, 1);
+  } finally { await s.close(); }
+});
+
+test('a head that does not arrive in time is a 408; an idle keep-alive connection is closed', async () => {
+  const s = await serve((_req, res) => { res.writeHead(204); res.end(); }, { headersTimeoutMs: 300, keepAliveTimeoutMs: 300, checkEveryMs: 50 });
+  try {
+    const slow = await rawExchange(s.port, ['GET / HTTP/1.1\r\n', 'Host: h\r\n'], { gapMs: 100, idleMs: 2000 });
+    assert.deepEqual(statusesOf(slow.data), [408]);
+    assert.equal(slow.closedByPeer, true);
+    assert.ok(slow.ms < 1000, `closed after ${slow.ms} ms`);
+    const idle = await rawExchange(s.port, 'GET / HTTP/1.1\r\nHost: h\r\n\r\n', { idleMs: 3000 });
+    assert.deepEqual(statusesOf(idle.data), [204]);
+    assert.equal(idle.closedByPeer, true);
+    assert.ok(idle.ms < 1500, `idle connection closed after ${idle.ms} ms`);
+  } finally { await s.close(); }
+});
+
+test('a client that half-closes after its request still gets the answer', async () => {
+  const s = await serve((_req, res) => setTimeout(() => { res.writeHead(200, ['Content-Length', '4']); res.end('late'); }, 50));
+  try {
+    const data = await new Promise<string>((resolve) => {
+      const c = net.connect(s.port, '127.0.0.1', () => c.end('GET / HTTP/1.1\r\nHost: h\r\n\r\n'));
+      let out = '';
+      c.on('data', (d) => { out += d.toString('latin1'); });
+      c.on('close', () => resolve(out));
+    });
+    assert.match(data, /^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nlate$/);
+  } finally { await s.close(); }
+});
+
+test('an upgrade hands over the socket with the bytes that followed the head', async () => {
+  let head = '';
+  const s = await serve((_req, res) => { res.writeHead(500); res.end(); }, {}, (req, socket, first) => {
+    head = first.toString();
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${req.headers.upgrade}\r\nConnection: Upgrade\r\n\r\n`);
+    socket.on('data', (d) => socket.write(d)); // echo
+    socket.on('end', () => socket.end()); // half-open, as node:http's upgraded sockets
+  });
+  try {
+    const r = await rawExchange(s.port, ['GET /ws HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\nearly', 'later'], { gapMs: 50 });
+    assert.equal(head, 'early');
+    assert.ok(r.data.endsWith('\r\n\r\nlater'), JSON.stringify(r.data));
+  } finally { await s.close(); }
+});
+
+test('methods map by llhttp\'s numbers (QUERY is not at its list position); bad header values throw', async () => {
+  const s = await serve((req, res) => {
+    if (req.url === '/bad') {
+      assert.throws(() => res.writeHead(200, ['X-Evil', 'a\r\nSet-Cookie: x=1']), { code: 'ERR_INVALID_CHAR' });
+      res.writeHead(500, ['Content-Length', '0']);
+      res.end();
+      return;
+    }
+    res.writeHead(200, ['Content-Length', String(req.method!.length)]);
+    res.end(req.method!);
+  });
+  try {
+    for (const m of ['GET', 'DELETE', 'PURGE', 'QUERY', 'PROPFIND']) {
+      const r = await rawExchange(s.port, `${m} / HTTP/1.1\r\nHost: h\r\n\r\n`);
+      assert.ok(r.data.endsWith(`\r\n\r\n${m}`), `${m}: ${JSON.stringify(r.data.slice(-20))}`);
+    }
+    const bad = await rawExchange(s.port, 'GET /bad HTTP/1.1\r\nHost: h\r\n\r\n');
+    assert.deepEqual(statusesOf(bad.data), [500]);
+    assert.doesNotMatch(bad.data, /Set-Cookie/);
+  } finally { await s.close(); }
+});
+
+test('closeIdleConnections closes silent and between-requests connections, not one mid-request; answers after close() say close', async () => {
+  let answer: (() => void) | null = null;
+  const s = await serve((_req, res) => { answer = () => { res.writeHead(200, ['Content-Length', '2']); res.end('ok'); }; });
+  try {
+    const open = (first?: string) => new Promise<{ socket: net.Socket; data: () => string; closed: Promise<void> }>((resolve) => {
+      const socket = net.connect(s.port, '127.0.0.1', () => { if (first) socket.write(first); resolve({ socket, data: () => out, closed }); });
+      let out = '';
+      socket.on('data', (d) => { out += d.toString('latin1'); });
+      const closed = new Promise<void>((r) => socket.on('close', () => r()));
+    });
+    const silent = await open();
+    const busy = await open('GET / HTTP/1.1\r\nHost: h\r\n\r\n');
+    await new Promise((r) => setTimeout(r, 50));
+    s.server.close();
+    s.server.closeIdleConnections();
+    await silent.closed;
+    assert.equal(busy.socket.destroyed, false, 'a connection with a request in flight stays');
+    answer!();
+    await busy.closed;
+    assert.match(busy.data(), /\r\nConnection: close\r\n\r\nok$/);
+  } finally { await s.close().catch(() => {}); }
+});
