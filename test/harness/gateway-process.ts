@@ -93,11 +93,22 @@ async function startGatewayOnce(opts: GatewayStartOptions): Promise<GatewayProce
     proxyPort,
     child,
     output: () => out,
-    postConfig: (body, query = '') => fetch(`${admin}/config${query}`, {
-      method: 'POST',
-      headers: { 'content-type': typeof body === 'string' ? 'text/yaml' : 'application/json' },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    }),
+    postConfig: async (body, query = '') => {
+      const send = () => fetch(`${admin}/config${query}`, {
+        method: 'POST',
+        headers: { 'content-type': typeof body === 'string' ? 'text/yaml' : 'application/json' },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      try {
+        return await send();
+      } catch (err) {
+        // fetch's shared pool can hand out a kept-alive socket to an earlier gateway that had
+        // this port (freePort reuses them) and does not retry a POST on it: once more, fresh.
+        const code = ((err as Error).cause as { code?: string } | undefined)?.code;
+        if (code !== 'UND_ERR_SOCKET' && code !== 'ECONNRESET') throw err;
+        return send();
+      }
+    },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
