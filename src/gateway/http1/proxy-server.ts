@@ -146,6 +146,7 @@ class ClientConnection implements ResponseOwner {
   /** A parse failure waiting for the requests before it to be answered. */
   #failed: ClientError | null = null;
   #closeAfterAnswers = false;
+  #reported = false;
 
   constructor(server: ProxyHttpServer, socket: Socket) {
     this.#server = server;
@@ -177,9 +178,9 @@ class ClientConnection implements ResponseOwner {
     }
   }
 
-  /** Not receiving or answering a request (a new connection that sent nothing yet is idle). */
   get closing(): boolean { return this.#server.closing; }
 
+  /** Not receiving or answering a request (a new connection that sent nothing yet is idle). */
   idle(): boolean {
     return this.#current === null && this.#waiting.length === 0 && !this.#inMessage;
   }
@@ -360,6 +361,7 @@ class ClientConnection implements ResponseOwner {
    * `clientError` listener answers (400/408/414) unless an answer is already on the wire.
    */
   #fail(err: ClientError): void {
+    if (this.#reported) return;
     this.#stopReading();
     // A request whose body failed to parse is not answered (the 400 below is its answer).
     const broken = this.#waiting.indexOf(this.#parsing!);
@@ -374,6 +376,8 @@ class ClientConnection implements ResponseOwner {
       return;
     }
     this.#failed = null;
+    // Reported once: the timeout check may see this connection again before it is gone.
+    this.#reported = true;
     // A request cut off here is aborted when the connection closes (#onClose): destroying it now
     // would destroy the socket (IncomingMessage does) before the answer below goes out.
     if (this.#currentRes?.headersSent || this.socket.destroyed) { this.socket.destroy(); return; }
