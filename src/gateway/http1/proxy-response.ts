@@ -52,6 +52,8 @@ const CRLF = Buffer.from('\r\n');
 const LENGTH = 1;
 const CHUNKED = 2;
 const DATE = 4;
+/** Up to this size a body is copied next to its head rather than written beside it. */
+const ONE_WRITE_MAX = 16 * 1024;
 const CLOSE_TOKEN = /(?:^|,)\s*close\s*(?:,|$)/;
 const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
@@ -200,9 +202,19 @@ export class ProxyResponse extends EventEmitter {
     const size = body === null ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     this.writableEnded = true;
     if (size === 0 && !this.#chunked) {
-      // Most answers: the head (and body) in one write.
+      // No body: the head alone.
       socket.write(this.#head ?? '', 'latin1', this.#onFlushed);
       this.#head = null;
+    } else if (!this.#chunked && this.#head !== null && size <= ONE_WRITE_MAX) {
+      // A small sized answer: head and body copied into one buffer, one plain write (no writev).
+      // The head is latin1 only (writeHead refuses anything else), so its length is its size.
+      const head = this.#head;
+      this.#head = null;
+      const out = Buffer.allocUnsafe(head.length + size);
+      out.write(head, 0, 'latin1');
+      if (typeof body === 'string') out.write(body, head.length, 'utf8');
+      else body!.copy(out, head.length);
+      socket.write(out, this.#onFlushed);
     } else {
       socket.cork();
       if (this.#head !== null) { socket.write(this.#head, 'latin1'); this.#head = null; }

@@ -253,3 +253,27 @@ test('closeIdleConnections closes silent and between-requests connections, not o
     assert.match(busy.data(), /\r\nConnection: close\r\n\r\nok$/);
   } finally { await s.close().catch(() => {}); }
 });
+
+test('bodies next to their head: small and large, Buffer and string (UTF-8), keep their bytes', async () => {
+  const big = Buffer.alloc(100_000, 0xe9);
+  const s = await serve((req, res) => {
+    const body: Buffer | string = req.url === '/big' ? big : req.url === '/text' ? 'héllo ✓' : Buffer.from([0, 1, 2, 255]);
+    const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    res.writeHead(200, ['Content-Length', String(size), 'X-Latin1', 'caf\xe9']);
+    res.end(body);
+  });
+  try {
+    const fetchRaw = (path: string) => new Promise<Buffer>((resolve) => {
+      const c = net.connect(s.port, '127.0.0.1', () => c.write(`GET ${path} HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n`));
+      const parts: Buffer[] = [];
+      c.on('data', (d) => parts.push(d));
+      c.on('close', () => resolve(Buffer.concat(parts)));
+    });
+    const bodyOf = (raw: Buffer) => raw.subarray(raw.indexOf('\r\n\r\n') + 4);
+    const small = await fetchRaw('/small');
+    assert.deepEqual([...bodyOf(small)], [0, 1, 2, 255]);
+    assert.ok(small.includes(Buffer.from('X-Latin1: caf\xe9\r\n', 'latin1')), 'a latin1 header value keeps its byte');
+    assert.equal(bodyOf(await fetchRaw('/text')).toString('utf8'), 'héllo ✓');
+    assert.ok(bodyOf(await fetchRaw('/big')).equals(big));
+  } finally { await s.close(); }
+});
