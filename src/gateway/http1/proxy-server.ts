@@ -11,9 +11,10 @@
  */
 import net, { type Socket } from 'node:net';
 import { IncomingMessage } from 'node:http';
-// Node's own llhttp binding: not a public API (see h1-pool.ts); proxy-server.test.ts checks it.
-// @ts-expect-error -- internal module without types
-import { HTTPParser, methods as PARSER_METHODS } from '_http_common';
+import {
+  HTTPParser, PARSER_METHODS, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete,
+  type LlhttpError, type LlhttpParser,
+} from '../../net/llhttp.ts';
 import { ProxyResponse, type ResponseOwner } from './proxy-response.ts';
 
 export interface ProxyServerOptions {
@@ -31,20 +32,13 @@ export interface ProxyServerOptions {
 export type RequestListener = (req: IncomingMessage, res: ProxyResponse) => void;
 export type UpgradeListener = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
 
-const kOnMessageBegin: number = HTTPParser.kOnMessageBegin | 0;
-const kOnHeaders: number = HTTPParser.kOnHeaders | 0;
-const kOnHeadersComplete: number = HTTPParser.kOnHeadersComplete | 0;
-const kOnBody: number = HTTPParser.kOnBody | 0;
-const kOnMessageComplete: number = HTTPParser.kOnMessageComplete | 0;
-const kOnExecute: number = HTTPParser.kOnExecute | 0;
-
 /**
  * llhttp's method numbers, read off the parser itself: `_http_common.methods` is a list of names,
  * and its positions stop matching the numbers after the RTSP methods (QUERY is 46, not 34).
  */
 const METHOD_BY_NUMBER: string[] = (() => {
   const out: string[] = [];
-  for (const name of PARSER_METHODS as string[]) {
+  for (const name of PARSER_METHODS) {
     const p = new HTTPParser();
     p.initialize(HTTPParser.REQUEST, {}, 0, 0);
     p[kOnHeadersComplete] = (_a: number, _b: number, _h: unknown, n: number) => { out[n] = name; return 0; };
@@ -59,8 +53,6 @@ const MAX_HEADER_ENTRIES = 4000;
 /** Parsed requests waiting behind the one being answered, before reading stops. */
 const MAX_PIPELINED = 32;
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
-
-type ClientError = Error & { code?: string; rawPacket?: Buffer };
 
 export class ProxyHttpServer extends net.Server {
   readonly options: ProxyServerOptions;
@@ -120,7 +112,7 @@ class ClientConnection implements ResponseOwner {
   readonly socket: Socket;
   readonly keepAliveSeconds: number;
   readonly #server: ProxyHttpServer;
-  #parser: { execute(b: Buffer): number | ClientError; finish(): number | ClientError | undefined; close(): void; consume(h: unknown): void; unconsume(): void; getCurrentBuffer(): Buffer; [k: number]: unknown } | null;
+  #parser: LlhttpParser | null;
   #consumed = false;
   /** The request being answered, its response, and the requests parsed behind it. */
   #current: IncomingMessage | null = null;
@@ -144,7 +136,7 @@ class ClientConnection implements ResponseOwner {
   /** Reading stopped until the queue of pipelined requests shrinks. */
   #queueFull = false;
   /** A parse failure waiting for the requests before it to be answered. */
-  #failed: ClientError | null = null;
+  #failed: LlhttpError | null = null;
   #closeAfterAnswers = false;
   #reported = false;
 
@@ -196,7 +188,7 @@ class ClientConnection implements ResponseOwner {
   }
 
   #timedOut(): void {
-    const err = new Error('Request timeout') as ClientError;
+    const err = new Error('Request timeout') as LlhttpError;
     err.code = 'ERR_HTTP_REQUEST_TIMEOUT';
     this.#fail(err);
   }
@@ -259,7 +251,7 @@ class ClientConnection implements ResponseOwner {
     req.push(null);
   };
 
-  #onExecute = (ret: number | ClientError): void => {
+  #onExecute = (ret: number | LlhttpError): void => {
     this.#afterExecute(ret, null);
   };
 
@@ -269,7 +261,7 @@ class ClientConnection implements ResponseOwner {
     this.#afterExecute(p.execute(data), data);
   };
 
-  #afterExecute(ret: number | ClientError, data: Buffer | null): void {
+  #afterExecute(ret: number | LlhttpError, data: Buffer | null): void {
     if (typeof ret !== 'number') {
       ret.rawPacket = data ?? this.#parser?.getCurrentBuffer();
       // Bytes after a request that asked to close: the answer goes out, the rest is ignored.
@@ -360,7 +352,7 @@ class ClientConnection implements ResponseOwner {
    * A parse failure or a timeout: the requests before it are answered first; then the worker's
    * `clientError` listener answers (400/408/414) unless an answer is already on the wire.
    */
-  #fail(err: ClientError): void {
+  #fail(err: LlhttpError): void {
     if (this.#reported) return;
     this.#stopReading();
     // A request whose body failed to parse is not answered (the 400 below is its answer).
@@ -418,7 +410,7 @@ class ClientConnection implements ResponseOwner {
   #onClose = (): void => {
     this.#server.forget(this);
     this.#releaseParser();
-    const aborted = (): ClientError => Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+    const aborted = (): LlhttpError => Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
     for (const req of [this.#parsing, this.#current, ...this.#waiting]) {
       if (req !== null && !req.complete && !req.destroyed) req.destroy(aborted());
     }

@@ -13,15 +13,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
-// Node's own binding of llhttp, the parser node:http uses: not a public API, so h1-pool.test.ts
-// is the check to run first on a new Node major.
-// @ts-expect-error -- internal module without types
-import { HTTPParser } from '_http_common';
-
-const kOnHeaders: number = HTTPParser.kOnHeaders | 0;
-const kOnHeadersComplete: number = HTTPParser.kOnHeadersComplete | 0;
-const kOnBody: number = HTTPParser.kOnBody | 0;
-const kOnMessageComplete: number = HTTPParser.kOnMessageComplete | 0;
+import { HTTPParser, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, type LlhttpParser } from '../../net/llhttp.ts';
 
 export interface H1Controller {
   pause(): void;
@@ -204,7 +196,7 @@ class Exchange implements H1Controller {
 class Connection {
   readonly pool: H1Pool;
   readonly socket: net.Socket;
-  readonly parser: InstanceType<typeof HTTPParser>;
+  readonly parser: LlhttpParser;
   exchange: Exchange | null = null;
   connected = false;
   closed = false;
