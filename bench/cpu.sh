@@ -7,8 +7,11 @@
 # runs. Proxies: nginx (1 worker), the floor (baseline/proxy-floor.js: no HTTP at all), undici
 # `stream` and node:http minimal proxies, and Turnpike from each DIR given (default: this checkout)
 # running its build (`npm run build` first), 1 worker, bench/configs/plain.yml.
+# CFG=bench/configs/key-auth-rate-limiting.yml HDR='apikey: key-alice-123' picks another scenario
+# for Turnpike (the header goes to every proxy; the baselines ignore it).
 # Example: bench/cpu.sh 5 old=/tmp/old new=$PWD      (DIRs are checkouts with node_modules and dist/)
 set -uo pipefail
+HDR=${HDR:-X-Bench: 1}
 R=${1:-5}; shift || true
 B=$(cd "$(dirname "$0")" && pwd)/baseline; ROOT=$(cd "$B/../.." && pwd); CFG=${CFG:-$B/../configs/plain.yml}
 [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
@@ -29,7 +32,7 @@ for v in "$@"; do
   tp+=("$name:$((8100+i))")
 done
 for p in 8080 8099 8091 8090 $(for t in "${tp[@]}"; do echo ${t#*:}; done); do
-  for k in $(seq 60); do [ "$(curl -s -o /dev/null -w '%{http_code}' localhost:$p/)" = 200 ] && break; sleep 0.5; done
+  for k in $(seq 60); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$HDR" localhost:$p/)" = 200 ] && break; sleep 0.5; done
 done
 # The process that serves: nginx's worker, the node proxies themselves, Turnpike's worker (not its primary).
 worker_of() { for c in $(pgrep -P "$1"); do echo $c; done | head -1; }
@@ -40,11 +43,11 @@ for t in "${tp[@]}"; do
   targets+=("${t%%:*}:$port:$w")
 done
 tick=$(getconf CLK_TCK); UPW=$(worker_of $(cat $D/up/nginx.pid))
-for t in "${targets[@]}"; do IFS=: read -r n port pid <<<"$t"; taskset -c 1 wrk -t1 -c50 -d3s http://127.0.0.1:$port/ >/dev/null; done
+for t in "${targets[@]}"; do IFS=: read -r n port pid <<<"$t"; taskset -c 1 wrk -t1 -c50 -d3s -H "$HDR" http://127.0.0.1:$port/ >/dev/null; done
 for r in $(seq $R); do for t in "${targets[@]}"; do
   IFS=: read -r n port pid <<<"$t"
   s0=$(awk '{print $14, $15}' /proc/$pid/stat); u0=$(awk '{print $14 + $15}' /proc/$UPW/stat)
-  out=$(taskset -c 1 wrk -t1 -c50 -d5s http://127.0.0.1:$port/)
+  out=$(taskset -c 1 wrk -t1 -c50 -d5s -H "$HDR" http://127.0.0.1:$port/)
   s1=$(awk '{print $14, $15}' /proc/$pid/stat); u1=$(awk '{print $14 + $15}' /proc/$UPW/stat)
   echo "$n $s0 $s1 $(awk '/requests in/ {print $1}' <<<"$out") $(awk '/Requests\/sec/ {print $2}' <<<"$out") $u0 $u1" \
     | awk -v t=$tick '{printf "%s\t%.2f\t%.2f\t%s\t%.2f\n", $1, ($4-$2)*1e6/t/$6, ($5-$3)*1e6/t/$6, $7, ($9-$8)*1e6/t/$6}'
