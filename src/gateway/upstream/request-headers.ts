@@ -16,7 +16,8 @@ const HOP_BY_HOP = new Set([
 const CONNECTION_TOKENS = new Set(['keep-alive', 'close', 'upgrade']);
 
 function connectionListed(value: string | string[] | undefined): string[] | null {
-  if (value === undefined) return null;
+  // Nearly every message says just one of these: no list to build.
+  if (value === undefined || value === 'keep-alive' || value === 'close' || value === 'Keep-Alive') return null;
   const v = Array.isArray(value) ? value.join(',') : value;
   let out: string[] | null = null;
   for (const t of v.split(',')) {
