@@ -4,8 +4,9 @@
 # (in bench.sh's layout the upstream shares the proxy's core and its work is charged to the
 # proxy's writes). For each proxy the user and system CPU of its serving process (/proc/PID/stat)
 # over a 5 s `wrk -c50` run, divided by the requests wrk counted; medians over ROUNDS interleaved
-# runs. Proxies: nginx (1 worker), the floor (baseline/proxy-floor.js: no HTTP at all), undici
-# `stream` and node:http minimal proxies, and Turnpike from each DIR given (default: this checkout)
+# runs. Proxies: nginx (1 worker), the floor (baseline/proxy-floor.js: no HTTP at all), the least
+# an HTTP proxy does (baseline/proxy-llhttp.js: llhttp on both sides), undici `stream` and node:http
+# minimal proxies, and Turnpike from each DIR given (default: this checkout)
 # running its build (`npm run build` first), 1 worker, bench/configs/plain.yml.
 # CFG=bench/configs/key-auth-rate-limiting.yml HDR='apikey: key-alice-123' picks another scenario
 # for Turnpike (the header goes to every proxy; the baselines ignore it).
@@ -17,11 +18,12 @@ B=$(cd "$(dirname "$0")" && pwd)/baseline; ROOT=$(cd "$B/../.." && pwd); CFG=${C
 [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
 [ $# -gt 0 ] || set -- "turnpike=$ROOT"
 D=$(mktemp -d); mkdir -p $D/up $D/px
-cleanup() { pkill -INT -f "turnpike.mjs gateway --proxy-listen 127.0.0.1:81" ; pkill -f "$B/proxy-(floor|undici|node-http).js"; kill $(cat $D/up/nginx.pid $D/px/nginx.pid 2>/dev/null) 2>/dev/null; sleep 1; rm -rf $D; }
+cleanup() { pkill -INT -f "turnpike.mjs gateway --proxy-listen 127.0.0.1:81" ; pkill -f "$B/proxy-(floor|llhttp|undici|node-http).js"; kill $(cat $D/up/nginx.pid $D/px/nginx.pid 2>/dev/null) 2>/dev/null; sleep 1; rm -rf $D; }
 trap cleanup EXIT
 setsid taskset -c 1 nginx -p $D/up -e $D/up/err.log -c $B/nginx-upstream.conf -g 'worker_processes 1;' >/dev/null 2>&1 </dev/null &
 setsid taskset -c 0 nginx -p $D/px -e $D/px/err.log -c $B/nginx-proxy.conf -g 'worker_processes 1;' >/dev/null 2>&1 </dev/null &
 PORT=8099 setsid taskset -c 0 node $B/proxy-floor.js >/dev/null 2>&1 </dev/null &
+PORT=8097 setsid taskset -c 0 node $B/proxy-llhttp.js >/dev/null 2>&1 </dev/null &
 PORT=8091 MODE=stream setsid taskset -c 0 node $B/proxy-undici.js >/dev/null 2>&1 </dev/null &
 PORT=8090 setsid taskset -c 0 node $B/proxy-node-http.js >/dev/null 2>&1 </dev/null &
 i=0; tp=()
@@ -31,12 +33,12 @@ for v in "$@"; do
   (cd $dir && env $envs setsid taskset -c 0 node dist/turnpike.mjs gateway --proxy-listen 127.0.0.1:$((8100+i)) --admin-listen off --status-listen off --gui-listen off --log-level error --workers 1 --config $CFG >$D/$name.log 2>&1 </dev/null &)
   tp+=("$name:$((8100+i))")
 done
-for p in 8080 8099 8091 8090 $(for t in "${tp[@]}"; do echo ${t#*:}; done); do
+for p in 8080 8099 8097 8091 8090 $(for t in "${tp[@]}"; do echo ${t#*:}; done); do
   for k in $(seq 60); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$HDR" localhost:$p/)" = 200 ] && break; sleep 0.5; done
 done
 # The process that serves: nginx's worker, the node proxies themselves, Turnpike's worker (not its primary).
 worker_of() { for c in $(pgrep -P "$1"); do echo $c; done | head -1; }
-targets=("nginx:8080:$(worker_of $(cat $D/px/nginx.pid))" "floor:8099:$(pgrep -f "$B/proxy-floor.js")" "undici-stream:8091:$(pgrep -f "$B/proxy-undici.js")" "node-http:8090:$(pgrep -f "$B/proxy-node-http.js")")
+targets=("nginx:8080:$(worker_of $(cat $D/px/nginx.pid))" "floor:8099:$(pgrep -f "$B/proxy-floor.js")" "llhttp-minimal:8097:$(pgrep -f "$B/proxy-llhttp.js")" "undici-stream:8091:$(pgrep -f "$B/proxy-undici.js")" "node-http:8090:$(pgrep -f "$B/proxy-node-http.js")")
 for t in "${tp[@]}"; do
   port=${t#*:}; prim=$(pgrep -f "dist/turnpike.mjs gateway --proxy-listen 127.0.0.1:$port " | head -1)
   w=""; for c in $(pgrep -P $prim); do grep -q TURNPIKE_WORKER_INIT /proc/$c/environ 2>/dev/null && w=$c; done
