@@ -40,6 +40,15 @@ after(async () => {
   await Promise.all([up?.close(), idp?.close()]);
 });
 
+/** A proxied request that fails, with the gateway's log, rather than hang the file until its time limit. */
+async function get(path: string, headers: Record<string, string> = {}): Promise<Response> {
+  try {
+    return await fetch(`${gw.proxy}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+  } catch (err) {
+    throw new Error(`GET ${path}: ${(err as Error).message}\n--- gateway output ---\n${gw.output()}`);
+  }
+}
+
 /** Repeats `probe` until it returns true (the gateway retries the provider about once a second). */
 async function eventually(probe: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -52,12 +61,12 @@ async function eventually(probe: () => Promise<boolean>, ms = 20_000): Promise<v
 test('provider down at start: 500, also with anonymous; the gateway stays up', async () => {
   const token = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln';
   for (const path of ['/api', '/anon']) {
-    const r = await fetch(`${gw.proxy}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const r = await get(path, { authorization: `Bearer ${token}` });
     assert.equal(r.status, 500);
     assert.match(await r.text(), /An unexpected error occurred/);
   }
   // A request without any token is still a plain 401: no provider needed to say so.
-  const none = await fetch(`${gw.proxy}/api`);
+  const none = await get('/api');
   assert.equal(none.status, 401);
   await none.arrayBuffer();
   assert.equal(gw.child.exitCode, null);
@@ -67,7 +76,7 @@ test('provider comes up: tokens verify; after cache_ttl keys refresh in the back
   idp = await startOidcIssuer({ port: idpPort });
   const provider = idp;
   const ok = async () => {
-    const r = await fetch(`${gw.proxy}/api`, { headers: { authorization: `Bearer ${provider.token()}` } });
+    const r = await get('/api', { authorization: `Bearer ${provider.token()}` });
     await r.arrayBuffer();
     return r.status === 200;
   };
