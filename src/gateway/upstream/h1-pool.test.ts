@@ -6,7 +6,8 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { H1Pool, type H1Request, type H1Controller } from './h1-pool.ts';
 
-interface Answer { status: number; headers: Record<string, string | string[]>; body: string }
+/** `raw`: the body from the parts as the pool handed them over and the handler kept them (as a cache entry would). */
+interface Answer { status: number; headers: Record<string, string | string[]>; body: string; raw: Buffer }
 
 function poolFor(port: number, extra: Partial<ConstructorParameters<typeof H1Pool>[0]> = {}): H1Pool {
   return new H1Pool({ host: '127.0.0.1', port, connectTimeout: 2000, tls: null, maxConnections: 16, keepAliveTimeout: 60_000, maxHeaderSize: 65536, ...extra });
@@ -20,19 +21,7 @@ function send(pool: H1Pool, req: Partial<H1Request>): Promise<Answer> {
     pool.dispatch({ path: '/', method: 'GET', headers: { host: 'up' }, body: null, headersTimeout: 5000, bodyTimeout: 5000, ...req }, {
       onResponseStart(_c: H1Controller, s, h) { status = s; headers = h; },
       onResponseData(_c: H1Controller, chunk) { chunks.push(chunk); },
-      onResponseEnd() { resolve({ status, headers, body: Buffer.concat(chunks).toString() }); },
-      onResponseError(_c: H1Controller, err) { reject(err); },
-    });
-  });
-}
-
-/** The body as received, parts kept as the pool handed them over (as a cache entry would keep them). */
-function sendRaw(pool: H1Pool, req: Partial<H1Request>): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    pool.dispatch({ path: '/', method: 'GET', headers: { host: 'up' }, body: null, headersTimeout: 5000, bodyTimeout: 5000, ...req }, {
-      onResponseData(_c: H1Controller, chunk) { chunks.push(chunk); },
-      onResponseEnd() { resolve(Buffer.concat(chunks)); },
+      onResponseEnd() { const raw = Buffer.concat(chunks); resolve({ status, headers, body: raw.toString(), raw }); },
       onResponseError(_c: H1Controller, err) { reject(err); },
     });
   });
@@ -213,7 +202,7 @@ test('H1Pool: a sized body passes through across reads; bytes beyond it retire t
   try {
     assert.equal((await send(pool, { path: '/split' })).body, `hel${tail}`);
     assert.equal((await send(pool, { path: '/small' })).body, 'hello world'); // left to llhttp, across reads
-    assert.ok((await sendRaw(pool, { path: '/big' })).equals(big));
+    assert.ok((await send(pool, { path: '/big' })).raw.equals(big));
     assert.equal((await send(pool, { path: '/next' })).body, 'c1n4'); // same connection, fourth request
     assert.equal((await send(pool, { path: '/extra' })).body, 'ok');
     assert.equal((await send(pool, { path: '/next' })).body, 'c2n1'); // the garbage retired connection 1

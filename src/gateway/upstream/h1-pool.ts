@@ -232,7 +232,7 @@ class Connection {
       this.socket.on('data', this.#onData);
     } else {
       // Reads land in this connection's own buffer and come straight here: no Buffer allocated
-      // per read and no Readable stream bookkeeping (~1.5 µs a request; BENCHMARKS.md session 7).
+      // per read and no Readable stream bookkeeping (2–4 µs of CPU a request; BENCHMARKS.md, session 7).
       this.socket = net.connect({ host: o.host, port: o.port, onread: { buffer: this.#nextReadBuffer, callback: this.#onRead } });
     }
     this.socket.setNoDelay(true);
