@@ -315,11 +315,12 @@ class Connection {
 
   /**
    * The buffer the next read goes into. It is reused until a slice of it was handed on (a large
-   * body part, see #passBody); then the next read gets a fresh one, larger once a read filled it.
+   * body part, see #passBody) or a read filled it; then the next read gets a fresh one, 64 KiB
+   * after a full read (a large chunked body never lends it, and must not stay at 16 KiB reads).
    */
   #nextReadBuffer = (): Buffer => {
     let b = this.#readBuffer;
-    if (b === null || this.#readBufferLent) {
+    if (b === null || this.#readBufferLent || b.length < this.#readBufferSize) {
       b = this.#readBuffer = Buffer.allocUnsafeSlow(this.#readBufferSize);
       this.#readBufferLent = false;
     }
