@@ -36,5 +36,19 @@ export const kOnBody: number = NodeHTTPParser.kOnBody | 0;
 export const kOnMessageComplete: number = NodeHTTPParser.kOnMessageComplete | 0;
 export const kOnExecute: number = NodeHTTPParser.kOnExecute | 0;
 
-/** The HTTP method names llhttp knows (positions are not its method numbers past the RTSP ones). */
-export const PARSER_METHODS: readonly string[] = nodeMethods as string[];
+/**
+ * Method names by llhttp's method number (a request parser's `onHeadersComplete` gets the number),
+ * read off the parser itself: `_http_common.methods` is a list of names whose positions stop
+ * matching the numbers after the RTSP methods (QUERY is 46, not 34).
+ */
+export const METHOD_BY_NUMBER: readonly string[] = (() => {
+  const out: string[] = [];
+  for (const name of nodeMethods as string[]) {
+    const p = new HTTPParser();
+    p.initialize(HTTPParser.REQUEST, {}, 0, 0);
+    p[kOnHeadersComplete] = (_a: number, _b: number, _h: unknown, n: number) => { out[n] = name; return 0; };
+    p.execute(Buffer.from(`${name} / HTTP/1.1\r\nHost: x\r\n\r\n`));
+    p.close();
+  }
+  return out;
+})();

@@ -12,7 +12,7 @@
 import net, { type Socket } from 'node:net';
 import { IncomingMessage } from 'node:http';
 import {
-  HTTPParser, PARSER_METHODS, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete,
+  HTTPParser, METHOD_BY_NUMBER, kOnBody, kOnExecute, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete,
   type LlhttpError, type LlhttpParser,
 } from '../../net/llhttp.ts';
 import { ProxyResponse, type ResponseOwner } from './proxy-response.ts';
@@ -31,22 +31,6 @@ export interface ProxyServerOptions {
 
 export type RequestListener = (req: IncomingMessage, res: ProxyResponse) => void;
 export type UpgradeListener = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
-
-/**
- * llhttp's method numbers, read off the parser itself: `_http_common.methods` is a list of names,
- * and its positions stop matching the numbers after the RTSP methods (QUERY is 46, not 34).
- */
-const METHOD_BY_NUMBER: string[] = (() => {
-  const out: string[] = [];
-  for (const name of PARSER_METHODS) {
-    const p = new HTTPParser();
-    p.initialize(HTTPParser.REQUEST, {}, 0, 0);
-    p[kOnHeadersComplete] = (_a: number, _b: number, _h: unknown, n: number) => { out[n] = name; return 0; };
-    p.execute(Buffer.from(`${name} / HTTP/1.1\r\nHost: x\r\n\r\n`));
-    p.close();
-  }
-  return out;
-})();
 
 /** node:http keeps the first 2,000 header lines of a request and drops the rest. */
 const MAX_HEADER_ENTRIES = 4000;
