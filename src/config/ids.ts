@@ -4,7 +4,7 @@
  * UUIDv5 in a per-collection namespace derived from a fixed root; we use the same root and
  * derivation, so an entity keyed the way Kong keys it gets the id Kong would give it.
  */
-import { createHash, hash as oneShotHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
 /** Kong's root namespace for declarative entity ids. */
 export const ENTITY_ID_ROOT = 'fd02801f-0957-4a15-a55a-c8d9606f30b5';
@@ -16,10 +16,8 @@ function uuidBytes(uuid: string): Buffer {
 /** RFC 4122 version-5 UUID of `name` in `namespace` (given as 16 bytes). */
 function uuidV5Bytes(ns: Buffer, name: string): string {
   const data = Buffer.concat([ns, Buffer.from(name, 'utf8')]);
-  // One-shot hashing (Node >= 20.12) is several times cheaper than createHash for short input.
-  const hash: Buffer = typeof oneShotHash === 'function'
-    ? Buffer.from(oneShotHash('sha1', data, 'hex'), 'hex')
-    : createHash('sha1').update(data).digest();
+  // One-shot hashing is several times cheaper than createHash for short input.
+  const hash = Buffer.from(oneShotHash('sha1', data, 'hex'), 'hex');
   hash[6] = (hash[6]! & 0x0f) | 0x50;
   hash[8] = (hash[8]! & 0x3f) | 0x80;
   const hex = hash.toString('hex', 0, 16);

@@ -6,7 +6,7 @@
  * a lookup takes depends on the digest, which says nothing about how close a guess was. The
  * plugins compare other secrets (passwords, HMAC and JWT signatures) in constant time themselves.
  */
-import { createHash, hash as oneShotHash, timingSafeEqual } from 'node:crypto';
+import { hash as oneShotHash, timingSafeEqual } from 'node:crypto';
 import type {
   Acl, BasicAuthCredential, Config, Consumer, HmacAuthCredential, JwtSecret, KeyAuthCredential, Oauth2Credential,
 } from '../config/entities.ts';
@@ -16,10 +16,8 @@ const NO_ACLS: readonly Acl[] = Object.freeze([]);
 
 /** The digest key-auth keys are indexed and compared by (exported for the constant-time check). */
 export function keyDigest(key: string): Buffer {
-  // One-shot hashing (Node >= 20.12) to base64 is ~3x cheaper than createHash per request.
-  return typeof oneShotHash === 'function'
-    ? Buffer.from(oneShotHash('sha256', key, 'base64'), 'base64')
-    : createHash('sha256').update(key, 'utf8').digest();
+  // One-shot hashing to base64 is ~3x cheaper than createHash per request.
+  return Buffer.from(oneShotHash('sha256', key, 'base64'), 'base64');
 }
 
 export class IndexedConsumerDirectory implements ConsumerDirectory {
