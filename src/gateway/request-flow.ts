@@ -21,6 +21,7 @@ import { addForwardedHeaders, realClientIp, responseHopByHop, upstreamHeadersFro
 import type { UpstreamPools } from './upstream/pools.ts';
 import type { H1Controller, H1Handler, H1Request } from './upstream/h1-pool.ts';
 import type { RequestTrace, RequestTracer } from '../observability/tracing/types.ts';
+import { nextRequestId } from './request-id.ts';
 
 /** What the flow needs of an answer: node:http's ServerResponse (TLS) or ProxyResponse (plain). */
 export interface ClientResponse {
@@ -49,13 +50,6 @@ export interface FlowRuntime {
 
 const MAX_URI = 8192;
 const MAX_HEADER_LINE = 8192;
-
-let idCounter = 0;
-const idPrefix = (Math.random() * 0xffffffff >>> 0).toString(16).padStart(8, '0') + (process.pid & 0xffff).toString(16).padStart(4, '0');
-function nextRequestId(): string {
-  idCounter = (idCounter + 1) >>> 0;
-  return idPrefix + Date.now().toString(16).padStart(12, '0') + idCounter.toString(16).padStart(8, '0');
-}
 
 function stripV4Mapped(ip: string | undefined): string {
   if (!ip) return '';
