@@ -19,7 +19,7 @@ node --import tsx make-configs.ts
 (cd "$ROOT" && node scripts/build.mjs >/dev/null)
 export REPS=${REPS:-3} DURATION=${DURATION:-10s} CONNS=${CONNS:-50 200} OUT=${OUT:-$PWD/results/results.tsv}
 mkdir -p results
-TP="node $ROOT/bin/turnpike.js gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --log-level error"
+TP="node $ROOT/bin/turnpike.js gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --gui-listen off --log-level error"
 NG='nginx -p $RUNDIR -e $RUNDIR/err.log -c $BENCH/'
 KEY='apikey: key-alice-123'
 # name | url | command | env
