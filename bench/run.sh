@@ -3,7 +3,10 @@
 # measured in the same run on the same machine with the shared harness (bench/baseline/bench.sh:
 # nginx upstream on :9000, wrk pinned to core 1, proxy + upstream on core 0, 50 and 200 connections).
 # Results: bench/results/results.tsv; the markdown table with ratios: bench/results/table.md.
-#   ONLY=regex   run only matching scenarios      REPS=3 DURATION=10s   as bench.sh
+# Then the micro-benchmarks (router match, config compile, POST /config under load and memory per
+# 1,000 routes/consumers, controller translate) into bench/results/micro.txt (~40 s).
+#   ONLY=regex   run only matching scenarios (the micro-benchmarks run when it matches "micro")
+#   REPS=3 DURATION=10s   as bench.sh     APPEND=1   add to OUT instead of starting it anew
 set -uo pipefail
 cd "$(dirname "$0")"
 ROOT=$(cd .. && pwd)
@@ -47,7 +50,13 @@ for entry in "${RUNS[@]}"; do
   [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]] && continue
   warm=3s; [[ $cmd == *node* ]] && warm=15s
   hdr=''; [ "$env" = HEADER ] && hdr=$KEY
+  # A run starts its own file (bench.sh appends): the last one is kept as OUT.prev. APPEND=1 adds to it.
+  if [ -z "${started:-}" ]; then started=1; [ -z "${APPEND:-}" ] && [ -f "$OUT" ] && mv "$OUT" "$OUT.prev"; fi
   HEADER=$hdr WARMUP=${WARMUP:-$warm} bash baseline/bench.sh "$name" "$url" "$cmd" || echo "[bench] $name failed" >&2
 done
-node --import tsx report.ts "$OUT" > results/table.md
-cat results/table.md
+[ -n "${started:-}" ] && { node --import tsx report.ts "$OUT" > results/table.md; cat results/table.md; }
+if [ -z "${ONLY:-}" ] || [[ micro =~ $ONLY ]]; then
+  { for b in router-match config-compile config-apply translate; do
+      echo "## node --import tsx bench/$b.bench.ts"; node --import tsx "$b.bench.ts" || echo "[bench] $b failed"; echo; done
+  } 2>&1 | tee results/micro.txt
+fi
