@@ -7,7 +7,7 @@
  * the foreground with the `stats` log level, so tests can count the binds it answered.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +32,8 @@ export interface LdapServer {
   readonly certificateFile: string;
   start(): Promise<void>;
   stop(): Promise<void>;
-  freeze(): void;
+  /** SIGSTOP, resolved once every slapd thread is stopped. */
+  freeze(): Promise<void>;
   thaw(): void;
   addUsers(users: LdapUser[]): Promise<void>;
   /**
@@ -138,7 +139,18 @@ export async function startLdapServer(suffix = 'dc=ldap,dc=mashape,dc=com'): Pro
       c.kill('SIGKILL');
       await exited;
     },
-    freeze() { child?.kill('SIGSTOP'); },
+    async freeze() {
+      const c = child;
+      if (!c?.pid) throw new Error('slapd is not running');
+      c.kill('SIGSTOP');
+      // The stop is asynchronous: until the thread that takes the signal is scheduled, slapd's other
+      // threads still answer (a bind went through this way on a loaded host). Wait for all of them.
+      const deadline = Date.now() + 5_000;
+      while (!allThreadsStopped(c.pid)) {
+        if (Date.now() > deadline) throw new Error('slapd did not stop within 5 s of SIGSTOP');
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    },
     thaw() { child?.kill('SIGCONT'); },
     async addUsers(users) {
       await run('ldapadd', ['-x', '-H', `ldap://127.0.0.1:${port}/`, '-D', rootDn, '-w', rootPw], ldif(users.map((u) => ({
@@ -179,4 +191,13 @@ export async function startLdapServer(suffix = 'dc=ldap,dc=mashape,dc=com'): Pro
     { dn: peopleDn, objectClass: 'organizationalUnit', ou: 'people' },
   ]));
   return server;
+}
+
+/** Every thread of `pid` is in state T (stopped), per /proc/PID/task/TID/stat. */
+function allThreadsStopped(pid: number): boolean {
+  const tasks = readdirSync(`/proc/${pid}/task`);
+  return tasks.length > 0 && tasks.every((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T';
+  });
 }

@@ -210,7 +210,7 @@ test('LDAP unreachable: 500 An unexpected error occurred', async () => {
 });
 
 test('LDAP not answering within timeout: 500', async () => {
-  ldap.freeze();
+  await ldap.freeze();
   try {
     const started = Date.now();
     const r = await get('/frozen', { authorization: ldapAuth('newton', 'gravity') });
