@@ -13,7 +13,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
-import { HTTPParser, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageComplete, type LlhttpParser } from '../../net/llhttp.ts';
+import { HTTPParser, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, type LlhttpParser } from '../../net/llhttp.ts';
 
 export interface H1Controller {
   pause(): void;
@@ -125,6 +125,56 @@ function sizedBody(status: number, raw: string[]): number {
   return size;
 }
 
+/** A control character other than tab, or a CR or LF that is not part of a CRLF. */
+const BAD_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+const STATUS_LINE = /^HTTP\/1\.1 ([2-5]\d\d)(?: (.*))?$/;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+
+interface PlainHead { status: number; message: string; raw: string[]; size: number }
+
+/**
+ * The head of the commonest answer, read in JavaScript: HTTP/1.1, a 2xx–5xx status with a body,
+ * well-formed lines, one Content-Length and no Transfer-Encoding, `Connection` absent or
+ * `keep-alive`. Anything else is null and goes to llhttp, which knows every other case. llhttp's
+ * binding costs ~3 µs an answer more than this (it builds the header array in C++; BENCHMARKS.md,
+ * session 8).
+ */
+function plainResponseHead(chunk: Buffer, end: number): PlainHead | null {
+  const head = chunk.toString('latin1', 0, end);
+  if (BAD_HEAD.test(head)) return null;
+  const lines = head.split('\r\n');
+  const m = STATUS_LINE.exec(lines[0]!);
+  if (m === null) return null;
+  const status = Number(m[1]);
+  if (status === 204 || status === 304) return null;
+  const raw: string[] = [];
+  let size = -1;
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const colon = line.indexOf(':');
+    if (colon <= 0) return null;
+    const name = line.slice(0, colon);
+    // A folded line starts with a space, which no token has.
+    if (!validName(name)) return null;
+    let a = colon + 1;
+    let b = line.length;
+    while (a < b && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;
+    while (b > a && (line.charCodeAt(b - 1) === 32 || line.charCodeAt(b - 1) === 9)) b--;
+    const value = line.slice(a, b);
+    if (name.length === 14 || name.length === 17 || name.length === 10) {
+      const lower = name.toLowerCase();
+      if (lower === 'content-length') {
+        if (size !== -1 || !/^\d{1,15}$/.test(value)) return null;
+        size = Number(value);
+      } else if (lower === 'transfer-encoding' || (lower === 'connection' && value.toLowerCase() !== 'keep-alive')) {
+        return null;
+      }
+    }
+    raw.push(name, value);
+  }
+  return size < 0 ? null : { status, message: m[2] ?? '', raw, size };
+}
+
 /** One request in flight on a connection. */
 class Exchange implements H1Controller {
   readonly req: H1Request;
@@ -219,6 +269,10 @@ class Connection {
   /** Body bytes still to pass through untouched (a sized body; see #passBody). */
   #bodyLeft = 0;
   #skipComplete = false;
+  /** llhttp is inside a message (from its first byte to its end): the next bytes are its. */
+  #inLlhttp = false;
+  /** llhttp stopped after a head (#passBody): it starts afresh once the body is through. */
+  #reinitParser = false;
   /** Plain sockets only: what reads land in (see #nextReadBuffer). */
   #readBuffer: Buffer | null = null;
   #readBufferLent = false;
@@ -244,6 +298,7 @@ class Connection {
     this.socket.on('close', this.#onClose);
     const p = new HTTPParser();
     p.initialize(HTTPParser.RESPONSE, {}, o.maxHeaderSize);
+    p[kOnMessageBegin] = this.#onParserMessageBegin;
     p[kOnHeaders] = this.#onParserHeaders;
     p[kOnHeadersComplete] = this.#onHeadersComplete;
     p[kOnBody] = this.#onBody;
@@ -338,6 +393,7 @@ class Connection {
     if (!ex) { this.destroy(); return; } // bytes nobody asked for: the connection is not reusable
     ex.answered = true;
     if (this.#bodyLeft > 0) { this.#passBody(chunk); return; }
+    if (!this.#inLlhttp && this.#plainHead(chunk, ex)) return;
     const r = this.parser.execute(chunk);
     if (r instanceof Error) {
       this.destroy();
@@ -368,11 +424,54 @@ class Connection {
     }
     if (!ex.done) ex.handler.onResponseData?.(ex, part);
     if (this.#bodyLeft > 0) return;
-    this.parser.initialize(HTTPParser.RESPONSE, {}, this.pool.options.maxHeaderSize);
+    if (this.#reinitParser) {
+      this.#reinitParser = false;
+      this.parser.initialize(HTTPParser.RESPONSE, {}, this.pool.options.maxHeaderSize);
+    }
     // Bytes after a sized body were never asked for: the connection cannot be trusted again.
     if (extra) this.#keepAlive = false;
     this.#complete();
   }
+
+  /**
+   * A new answer whose head is whole in this read and plain (see plainResponseHead): read here,
+   * its body passed through. False leaves the read to llhttp.
+   */
+  #plainHead(chunk: Buffer, ex: Exchange): boolean {
+    if (ex.headOnly) return false;
+    const end = chunk.indexOf(HEAD_END);
+    if (end === -1 || end > this.pool.options.maxHeaderSize) return false;
+    const h = plainResponseHead(chunk, end);
+    if (h === null) return false;
+    // As #onHeadersComplete for a sized answer.
+    this.#status = h.status;
+    this.#statusMessage = h.message;
+    this.#keepAlive = true;
+    ex.started = true;
+    this.armReadTimeout();
+    try {
+      ex.handler.onResponseStart?.(ex, h.status, headerObject(h.raw), h.message);
+    } catch (err) {
+      this.destroy();
+      this.exchange = null;
+      ex.fail(err as Error);
+      return true;
+    }
+    const rest = chunk.subarray(end + 4);
+    if (h.size > 0) {
+      this.#bodyLeft = h.size;
+      if (rest.length > 0) this.#passBody(rest);
+      return true;
+    }
+    // Bytes after an empty body were never asked for: the connection cannot be trusted again.
+    if (rest.length > 0) this.#keepAlive = false;
+    this.#complete();
+    return true;
+  }
+
+  #onParserMessageBegin = (): void => {
+    this.#inLlhttp = true;
+  };
 
   #onParserHeaders = (headers: string[]): void => {
     for (const h of headers) this.#rawHeaders.push(h);
@@ -404,6 +503,7 @@ class Connection {
       // Tell llhttp to stop after the head (2: "upgrade"): #onData passes the body through.
       this.#bodyLeft = size;
       this.#skipComplete = true;
+      this.#reinitParser = true;
       return 2;
     }
     return 0;
@@ -423,6 +523,7 @@ class Connection {
   };
 
   #complete(): void {
+    this.#inLlhttp = false;
     const ex = this.exchange;
     if (!ex) return;
     this.exchange = null;
