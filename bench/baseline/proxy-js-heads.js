@@ -5,18 +5,12 @@
 // GET only, sized answers only: it measures what llhttp's binding costs against a JS head parser
 // (BENCHMARKS.md, session 8), it is not a proxy to use. env: PORT (8096), UP_PORT (9000), SIDES.
 const net = require('node:net');
-const { HTTPParser, methods } = require('_http_common');
+const { HTTPParser } = require('_http_common');
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
 const UP_PORT = Number(process.env.UP_PORT || 9000);
 const HOST_LINE = `host: 127.0.0.1:${UP_PORT}\r\n`;
 const JS_REQUESTS = process.env.SIDES !== 'responses';
-const METHOD = [];
-for (const m of methods) {
-  const p = new HTTPParser();
-  p.initialize(HTTPParser.REQUEST, {});
-  p[HTTPParser.kOnHeadersComplete] = (_a, _b, _h, n) => { METHOD[n] = m; return 1; };
-  p.execute(Buffer.from(`${m} / HTTP/1.1\r\nhost: x\r\n\r\n`));
-}
+const { METHOD } = require('./llhttp-methods.js');
 /** [first line, names, values] of a head without its blank line. */
 function parseHead(s) {
   const lines = s.split('\r\n');

@@ -5,18 +5,11 @@
 // plugins, timeouts, pipelining or streaming: it is a yardstick, not a proxy to use.
 // env: PORT (8097), UP_PORT (9000).
 const net = require('node:net');
-const { HTTPParser, methods } = require('_http_common');
+const { HTTPParser } = require('_http_common');
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host']);
 const UP_PORT = Number(process.env.UP_PORT || 9000);
 const HOST_LINE = `host: 127.0.0.1:${UP_PORT}\r\n`;
-// llhttp's method numbers, read off the parser (they are not `methods`' positions).
-const METHOD = [];
-for (const m of methods) {
-  const p = new HTTPParser();
-  p.initialize(HTTPParser.REQUEST, {});
-  p[HTTPParser.kOnHeadersComplete] = (_a, _b, _h, n) => { METHOD[n] = m; return 1; };
-  p.execute(Buffer.from(`${m} / HTTP/1.1\r\nhost: x\r\n\r\n`));
-}
+const { METHOD } = require('./llhttp-methods.js');
 net.createServer((client) => {
   client.setNoDelay(true);
   const up = net.connect(UP_PORT, '127.0.0.1');
