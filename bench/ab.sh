@@ -7,6 +7,8 @@
 # adds a request header (the key-auth configs).
 # Example: git worktree add /tmp/old HEAD~3 && ln -s $PWD/node_modules /tmp/old/ && bench/ab.sh 3 old=/tmp/old new=$PWD
 R=$1; shift
+# nginx and haproxy install to /usr/sbin, which is not on every PATH (CI runs these as root).
+export PATH="$PATH:/usr/sbin:/sbin"
 HDR=${HDR:-X-Bench: 1}
 B=$(cd "$(dirname "$0")" && pwd)/baseline; CFG=${CFG:-$B/../configs/plain.yml}; [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
 D=$(mktemp -d); mkdir -p $D/up $D/px

@@ -12,6 +12,8 @@
 # for Turnpike (the header goes to every proxy; the baselines ignore it).
 # Example: bench/cpu.sh 5 old=/tmp/old new=$PWD      (DIRs are checkouts with node_modules and dist/)
 set -uo pipefail
+# nginx and haproxy install to /usr/sbin, which is not on every PATH (CI runs these as root).
+export PATH="$PATH:/usr/sbin:/sbin"
 HDR=${HDR:-X-Bench: 1}
 R=${1:-5}; shift || true
 B=$(cd "$(dirname "$0")" && pwd)/baseline; ROOT=$(cd "$B/../.." && pwd); CFG=${CFG:-$B/../configs/plain.yml}

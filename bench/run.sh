@@ -8,6 +8,8 @@
 #   ONLY=regex   run only matching scenarios (the micro-benchmarks run when it matches "micro")
 #   REPS=3 DURATION=10s   as bench.sh     APPEND=1   add to OUT instead of starting it anew
 set -uo pipefail
+# nginx and haproxy install to /usr/sbin, which is not on every PATH (CI runs these as root).
+export PATH="$PATH:/usr/sbin:/sbin"
 cd "$(dirname "$0")"
 ROOT=$(cd .. && pwd)
 need=()

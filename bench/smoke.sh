@@ -3,6 +3,8 @@
 # One short wrk run against nginx and against Turnpike on the plain config. OUT=file.tsv puts the
 # rows elsewhere (test/bench/smoke.test.ts, which runs this in npm test).
 set -euo pipefail
+# nginx and haproxy install to /usr/sbin, which is not on every PATH (CI runs these as root).
+export PATH="$PATH:/usr/sbin:/sbin"
 cd "$(dirname "$0")"
 command -v nginx >/dev/null && command -v wrk >/dev/null || {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk >/dev/null; }
