@@ -106,12 +106,15 @@ test('H1Pool: plain heads are read without llhttp, to the same result; anything 
   const HEAD = 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A:  padded \t\r\nX-Latin: a\xa0b\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\n\r\n';
   const FAKE = 'HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nbad';
   const later = (f: () => void) => setTimeout(f, 40);
+  const BIG = 'x'.repeat(6000);
   const up = await rawUpstream((s, _n, _c, head) => {
     const path = head.split(' ')[1];
     if (path === '/plain') s.write(`${HEAD}hello`, 'latin1');
     // The same head split inside a line: this read has no blank line, so llhttp parses it.
     else if (path === '/split') { s.write(HEAD.slice(0, 25), 'latin1'); later(() => s.write(`${HEAD.slice(25)}hello`, 'latin1')); }
     else if (path === '/chunked') { s.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n'); later(() => s.write('0\r\n\r\n')); }
+    // llhttp reads this head (split) and stops after it; the large body is passed through.
+    else if (path === '/split-big') { s.write('HTTP/1.1 200 OK\r\nContent-Le'); later(() => s.write(`ngth: ${BIG.length}\r\n\r\n${BIG}`)); }
     else if (path === '/two-lengths') s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!');
     // A body read until close whose second read looks like a whole plain answer: still body.
     else if (path === '/until-close') { s.write('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n'); later(() => { s.write(FAKE); later(() => s.end()); }); }
@@ -129,6 +132,9 @@ test('H1Pool: plain heads are read without llhttp, to the same result; anything 
     // llhttp and the plain-head reader take turns on one keep-alive connection.
     assert.equal((await send(pool, { path: '/chunked' })).body, 'hello');
     assert.equal((await send(pool, { path: '/plain' })).body, 'hello');
+    // After a body passed through behind a head llhttp read, llhttp parses the next answer afresh.
+    assert.equal((await send(pool, { path: '/split-big' })).body, BIG);
+    assert.equal((await send(pool, { path: '/chunked' })).body, 'hello');
     assert.equal(up.connections(), 1);
     await assert.rejects(send(pool, { path: '/two-lengths' }), { code: 'HPE_UNEXPECTED_CONTENT_LENGTH' });
     assert.equal((await send(pool, { path: '/until-close' })).body, FAKE);

@@ -62,6 +62,8 @@ export class UpstreamError extends Error {
 }
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A Content-Length this client accepts (a larger or odd one is llhttp's to refuse, or close-delimited). */
+const CONTENT_LENGTH = /^\d{1,15}$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const checkedNames = new Set<string>();
 
@@ -116,7 +118,7 @@ function sizedBody(status: number, raw: string[]): number {
     const name = raw[i]!;
     if (name.length === 14 && name.toLowerCase() === 'content-length') {
       const v = raw[i + 1]!;
-      if (!/^\d{1,15}$/.test(v)) return -1;
+      if (!CONTENT_LENGTH.test(v)) return -1;
       size = Number(v);
     } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
       return -1;
@@ -164,7 +166,7 @@ function plainResponseHead(chunk: Buffer, end: number): PlainHead | null {
     if (name.length === 14 || name.length === 17 || name.length === 10) {
       const lower = name.toLowerCase();
       if (lower === 'content-length') {
-        if (size !== -1 || !/^\d{1,15}$/.test(value)) return null;
+        if (size !== -1 || !CONTENT_LENGTH.test(value)) return null;
         size = Number(value);
       } else if (lower === 'transfer-encoding' || (lower === 'connection' && value.toLowerCase() !== 'keep-alive')) {
         return null;
@@ -269,10 +271,11 @@ class Connection {
   /** Body bytes still to pass through untouched (a sized body; see #passBody). */
   #bodyLeft = 0;
   #skipComplete = false;
-  /** llhttp is inside a message (from its first byte to its end): the next bytes are its. */
+  /**
+   * llhttp is inside a message (from its first byte to its end): the next bytes are its. Still set
+   * while #passBody passes a body whose head llhttp read, so llhttp starts afresh after it.
+   */
   #inLlhttp = false;
-  /** llhttp stopped after a head (#passBody): it starts afresh once the body is through. */
-  #reinitParser = false;
   /** Plain sockets only: what reads land in (see #nextReadBuffer). */
   #readBuffer: Buffer | null = null;
   #readBufferLent = false;
@@ -424,10 +427,8 @@ class Connection {
     }
     if (!ex.done) ex.handler.onResponseData?.(ex, part);
     if (this.#bodyLeft > 0) return;
-    if (this.#reinitParser) {
-      this.#reinitParser = false;
-      this.parser.initialize(HTTPParser.RESPONSE, {}, this.pool.options.maxHeaderSize);
-    }
+    // llhttp stopped after the head it read (see #onHeadersComplete); a head read here left it untouched.
+    if (this.#inLlhttp) this.parser.initialize(HTTPParser.RESPONSE, {}, this.pool.options.maxHeaderSize);
     // Bytes after a sized body were never asked for: the connection cannot be trusted again.
     if (extra) this.#keepAlive = false;
     this.#complete();
@@ -443,20 +444,8 @@ class Connection {
     if (end === -1 || end > this.pool.options.maxHeaderSize) return false;
     const h = plainResponseHead(chunk, end);
     if (h === null) return false;
-    // As #onHeadersComplete for a sized answer.
     this.#status = h.status;
-    this.#statusMessage = h.message;
-    this.#keepAlive = true;
-    ex.started = true;
-    this.armReadTimeout();
-    try {
-      ex.handler.onResponseStart?.(ex, h.status, headerObject(h.raw), h.message);
-    } catch (err) {
-      this.destroy();
-      this.exchange = null;
-      ex.fail(err as Error);
-      return true;
-    }
+    if (!this.#startAnswer(ex, h.status, h.message, h.raw, true)) return true;
     const rest = chunk.subarray(end + 4);
     if (h.size > 0) {
       this.#bodyLeft = h.size;
@@ -467,6 +456,23 @@ class Connection {
     if (rest.length > 0) this.#keepAlive = false;
     this.#complete();
     return true;
+  }
+
+  /** A final answer's head, from llhttp or #plainHead, goes to the handler; false if the handler threw. */
+  #startAnswer(ex: Exchange, status: number, message: string, raw: string[], keepAlive: boolean): boolean {
+    this.#statusMessage = message;
+    this.#keepAlive = keepAlive;
+    ex.started = true;
+    this.armReadTimeout();
+    try {
+      ex.handler.onResponseStart?.(ex, status, headerObject(raw), message);
+      return true;
+    } catch (err) {
+      this.destroy();
+      this.exchange = null;
+      ex.fail(err as Error);
+      return false;
+    }
   }
 
   #onParserMessageBegin = (): void => {
@@ -482,19 +488,8 @@ class Connection {
     const ex = this.exchange;
     this.#status = statusCode;
     if (!ex || statusCode < 200) return 0; // 1xx: wait for the final answer
-    this.#statusMessage = statusMessage;
-    this.#keepAlive = shouldKeepAlive;
     const raw = headers ?? this.#rawHeaders;
-    ex.started = true;
-    this.armReadTimeout();
-    try {
-      ex.handler.onResponseStart?.(ex, statusCode, headerObject(raw), this.#statusMessage);
-    } catch (err) {
-      this.destroy();
-      this.exchange = null;
-      ex.fail(err as Error);
-      return 1;
-    }
+    if (!this.#startAnswer(ex, statusCode, statusMessage, raw, shouldKeepAlive)) return 1;
     if (ex.headOnly) return 1;
     const size = sizedBody(statusCode, raw);
     // A small body is left to llhttp, which hands it over as a copy: the read buffer stays ours and
@@ -503,7 +498,6 @@ class Connection {
       // Tell llhttp to stop after the head (2: "upgrade"): #onData passes the body through.
       this.#bodyLeft = size;
       this.#skipComplete = true;
-      this.#reinitParser = true;
       return 2;
     }
     return 0;
