@@ -9,7 +9,8 @@
 # minimal proxies, and Turnpike from each DIR given (default: this checkout)
 # running its build (`npm run build` first), 1 worker, bench/configs/plain.yml.
 # CFG=bench/configs/key-auth-rate-limiting.yml HDR='apikey: key-alice-123' picks another scenario
-# for Turnpike (the header goes to every proxy; the baselines ignore it).
+# for Turnpike (the header goes to every proxy; the baselines ignore it). BASELINES="nginx" keeps
+# only the baselines named.
 # Example: bench/cpu.sh 5 old=/tmp/old new=$PWD      (DIRs are checkouts with node_modules and dist/)
 set -uo pipefail
 # nginx and haproxy install to /usr/sbin, which is not on every PATH (CI runs these as root).
@@ -41,6 +42,10 @@ done
 # The process that serves: nginx's worker, the node proxies themselves, Turnpike's worker (not its primary).
 worker_of() { for c in $(pgrep -P "$1"); do echo $c; done | head -1; }
 targets=("nginx:8080:$(worker_of $(cat $D/px/nginx.pid))" "floor:8099:$(pgrep -f "$B/proxy-floor.js")" "llhttp-minimal:8097:$(pgrep -f "$B/proxy-llhttp.js")" "undici-stream:8091:$(pgrep -f "$B/proxy-undici.js")" "node-http:8090:$(pgrep -f "$B/proxy-node-http.js")")
+# BASELINES="nginx floor" measures only those baselines (an A/B of Turnpike builds in less time).
+if [ -n "${BASELINES:-}" ]; then
+  kept=(); for t in "${targets[@]}"; do [[ " $BASELINES " == *" ${t%%:*} "* ]] && kept+=("$t"); done; targets=("${kept[@]}")
+fi
 for t in "${tp[@]}"; do
   port=${t#*:}; prim=$(pgrep -f "dist/turnpike.mjs gateway --proxy-listen 127.0.0.1:$port " | head -1)
   w=""; for c in $(pgrep -P $prim); do grep -q TURNPIKE_WORKER_INIT /proc/$c/environ 2>/dev/null && w=$c; done

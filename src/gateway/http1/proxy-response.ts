@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import { writeDirect } from '../../net/socket-write.ts';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner {
@@ -203,8 +204,9 @@ export class ProxyResponse extends EventEmitter {
     this.writableEnded = true;
     if (size === 0 && !this.#chunked) {
       // No body: the head alone.
-      socket.write(this.#head ?? '', 'latin1', this.#onFlushed);
+      const head = this.#head ?? '';
       this.#head = null;
+      if (head.length === 0 || !writeDirect(socket, head, this.#onFlushed)) socket.write(head, 'latin1', this.#onFlushed);
     } else if (!this.#chunked && this.#head !== null && size <= ONE_WRITE_MAX) {
       // A small sized answer: head and body copied into one buffer, one plain write (no writev).
       // The head is latin1 only (writeHead refuses anything else), so its length is its size.
@@ -214,7 +216,7 @@ export class ProxyResponse extends EventEmitter {
       out.write(head, 0, 'latin1');
       if (typeof body === 'string') out.write(body, head.length, 'utf8');
       else body!.copy(out, head.length);
-      socket.write(out, this.#onFlushed);
+      if (!writeDirect(socket, out, this.#onFlushed)) socket.write(out, this.#onFlushed);
     } else {
       socket.cork();
       if (this.#head !== null) { socket.write(this.#head, 'latin1'); this.#head = null; }

@@ -13,6 +13,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
+import { writeDirect } from '../../net/socket-write.ts';
 import { HTTPParser, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, type LlhttpParser } from '../../net/llhttp.ts';
 
 export interface H1Controller {
@@ -355,7 +356,7 @@ class Connection {
         socket.write(ex.head, 'latin1');
         socket.write(body as Buffer | string);
         socket.uncork();
-      } else {
+      } else if (!writeDirect(socket, ex.head, null)) {
         socket.write(ex.head, 'latin1');
       }
       return;

@@ -1,0 +1,83 @@
+/**
+ * @module net/socket-write
+ * One write straight to a socket's libuv handle, past its Writable stream: what `socket.write`
+ * ends in, without the stream's queue, state and after-write tick around it (~3 µs of CPU for
+ * the two writes of a proxied request; BENCHMARKS.md, session 9). Only for a socket whose
+ * Writable holds nothing: libuv keeps writes in order and a shutdown waits for them, so a direct
+ * write followed by `socket.write` or `socket.end` reaches the peer in the order it was made.
+ * Node's own `stream_wrap` binding, as net.Socket uses it (`stream_base_commons`).
+ */
+import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+interface WriteReq {
+  handle: unknown;
+  oncomplete: (this: WriteReq, status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: unknown;
+  callback: ((err: Error | null) => void) | null;
+}
+
+interface StreamHandle {
+  writeBuffer(req: WriteReq, data: Buffer): number;
+  writeLatin1String(req: WriteReq, data: string): number;
+}
+
+const binding = (process as unknown as { binding(name: string): unknown }).binding('stream_wrap') as {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+};
+const { WriteWrap, streamBaseState, kLastWriteWasAsync } = binding;
+
+function writeError(status: number): Error {
+  const err = new Error(`write ${getSystemErrorName(status)}`) as Error & { code: string; errno: number; syscall: string };
+  err.code = getSystemErrorName(status);
+  err.errno = status;
+  err.syscall = 'write';
+  return err;
+}
+
+function onComplete(this: WriteReq, status: number): void {
+  const cb = this.callback;
+  if (cb !== null) cb(status < 0 ? writeError(status) : null);
+}
+
+type InternalSocket = Socket & { _handle: StreamHandle | null; _unrefTimer(): void; connecting: boolean };
+
+/**
+ * Writes `data` (a string is latin1) unless the socket's Writable is busy, connecting, corked or
+ * ended: then false, and the caller writes through `socket.write`. `done` runs once the bytes are
+ * handed to the kernel (on a later tick, as `socket.write`'s callback), with the error if any; a
+ * failed write also destroys the socket, as a stream write does.
+ */
+export function writeDirect(socket: Socket, data: Buffer | string, done: ((err: Error | null) => void) | null): boolean {
+  const s = socket as InternalSocket;
+  const handle = s._handle;
+  if (handle === null || s.connecting || s.destroyed || s.writableEnded || s.writableLength !== 0 || s.writableCorked !== 0) return false;
+  const req = new WriteWrap();
+  req.handle = handle;
+  req.oncomplete = onComplete;
+  req.async = false;
+  req.bytes = 0;
+  req.buffer = null;
+  req.callback = done;
+  const status = typeof data === 'string' ? handle.writeLatin1String(req, data) : handle.writeBuffer(req, data);
+  // Socket activity keeps its inactivity timeout from firing, as a stream write does.
+  s._unrefTimer();
+  if (status !== 0) {
+    const err = writeError(status);
+    s.destroy(err);
+    if (done !== null) process.nextTick(done, err);
+    return true;
+  }
+  if (streamBaseState[kLastWriteWasAsync] !== 0) {
+    // Queued in libuv: the Buffer must live until the write completes (a string was copied).
+    if (typeof data !== 'string') req.buffer = data;
+  } else if (done !== null) {
+    // Written whole at once: no completion will come from libuv.
+    process.nextTick(done, null);
+  }
+  return true;
+}
