@@ -17,7 +17,7 @@ import { resolveSlot, type PluginInstance } from './pipeline/plugin-chain.ts';
 import { gatewayErrorBody, proxyErrorBody } from './response/errors.ts';
 import type { GatewaySettings } from './settings.ts';
 import { addStickyCookie, type Snapshot, type Peer, type ServiceUpstream } from './snapshot.ts';
-import { addForwardedHeaders, realClientIp, responseHopByHop, upstreamHeadersFrom } from './upstream/request-headers.ts';
+import { addForwardedHeaders, copyResponseHeaders, realClientIp, upstreamHeadersFrom } from './upstream/request-headers.ts';
 import type { UpstreamPools } from './upstream/pools.ts';
 import type { H1Controller, H1Handler, H1Request } from './upstream/h1-pool.ts';
 import type { RequestTrace, RequestTracer } from '../observability/tracing/types.ts';
@@ -358,18 +358,13 @@ export class RequestFlow {
   }
 
   /** Upstream answered: run response phases and start the response. */
-  respond(flow: Flow, status: number, headers: HeaderMap): void {
+  respond(flow: Flow, status: number, rawHeaders: readonly string[]): void {
     const { ctx } = flow;
     const settings = this.#rt.settings;
     const r = ctx.response;
     r.status = status;
     r.source = 'service';
-    const hopByHop = responseHopByHop(headers);
-    for (const k in headers) {
-      if (headers[k] === undefined || hopByHop(k)) continue;
-      r.headers[k] = headers[k];
-      r.names[k] = canonicalHeaderName(k);
-    }
+    copyResponseHeaders(rawHeaders, r.headers, r.names);
     ctx.upstreamStatus = status;
     addStickyCookie(ctx);
     if (settings.headers.via) {
@@ -690,7 +685,7 @@ class UpstreamResponseHandler implements H1Handler {
     else this.#f.upstreamCall = controller;
   }
 
-  onResponseStart(_c: unknown, statusCode: number, headers: Record<string, string | string[]>): void {
+  onResponseStart(_c: unknown, statusCode: number, rawHeaders: readonly string[]): void {
     if (statusCode < 200) return; // 1xx informational
     this.#started = true;
     const ctx = this.#f.ctx;
@@ -699,11 +694,12 @@ class UpstreamResponseHandler implements H1Handler {
     if (this.#f.trace) this.#f.trace.tryStatus(statusCode);
     this.#target.report(this.#peer, { kind: 'http', status: statusCode });
     this.#target.release(this.#peer);
-    this.#flow.respond(this.#f, statusCode, headers as HeaderMap);
+    this.#flow.respond(this.#f, statusCode, rawHeaders);
     if (this.#buffered) {
       this.#chunks = [];
     } else {
-      const cl = headers['content-length'];
+      // As the upstream sent it: header-phase plugins have not run yet.
+      const cl = ctx.response.headers['content-length'];
       if (typeof cl === 'string' && this.#f.ctx.upstream.method !== 'HEAD') this.#left = Number(cl);
       this.#flow.writeHead(this.#f);
     }
@@ -766,15 +762,4 @@ class UpstreamResponseHandler implements H1Handler {
       || (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') && !this.#started && this.#replayable && IDEMPOTENT.has(f.ctx.upstream.method);
     this.#flow.retryOrFail(f, this.#peer, this.#buffered, this.#replayable, this.#tried, timeout ? 504 : 502, connectFailure);
   }
-}
-
-const canonicalNames = new Map<string, string>();
-/** `content-type` -> `Content-Type`, as nginx prints the headers it passes on. */
-function canonicalHeaderName(key: string): string {
-  let name = canonicalNames.get(key);
-  if (name === undefined) {
-    name = key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-    if (canonicalNames.size < 10_000) canonicalNames.set(key, name);
-  }
-  return name;
 }

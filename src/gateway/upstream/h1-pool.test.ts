@@ -7,7 +7,18 @@ import { PassThrough } from 'node:stream';
 import { H1Pool, type H1Request, type H1Controller } from './h1-pool.ts';
 
 /** `raw`: the body from the parts as the pool handed them over and the handler kept them (as a cache entry would). */
-interface Answer { status: number; headers: Record<string, string | string[]>; body: string; raw: Buffer }
+interface Answer { status: number; headers: Record<string, string | string[]>; rawHeaders: readonly string[]; body: string; raw: Buffer }
+
+/** The handler's flat [name, value, …] list as lower-case keys, repeats as arrays. */
+function headerObject(raw: readonly string[]): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (let i = 0; i < raw.length; i += 2) {
+    const k = raw[i]!.toLowerCase();
+    const prev = out[k];
+    out[k] = prev === undefined ? raw[i + 1]! : [...(typeof prev === 'string' ? [prev] : prev), raw[i + 1]!];
+  }
+  return out;
+}
 
 function poolFor(port: number, extra: Partial<ConstructorParameters<typeof H1Pool>[0]> = {}): H1Pool {
   return new H1Pool({ host: '127.0.0.1', port, connectTimeout: 2000, tls: null, maxConnections: 16, keepAliveTimeout: 60_000, maxHeaderSize: 65536, ...extra });
@@ -16,12 +27,12 @@ function poolFor(port: number, extra: Partial<ConstructorParameters<typeof H1Poo
 function send(pool: H1Pool, req: Partial<H1Request>): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let status = 0;
-    let headers: Record<string, string | string[]> = {};
+    let rawHeaders: readonly string[] = [];
     const chunks: Buffer[] = [];
     pool.dispatch({ path: '/', method: 'GET', headers: { host: 'up' }, body: null, headersTimeout: 5000, bodyTimeout: 5000, ...req }, {
-      onResponseStart(_c: H1Controller, s, h) { status = s; headers = h; },
+      onResponseStart(_c: H1Controller, s, h) { status = s; rawHeaders = h; },
       onResponseData(_c: H1Controller, chunk) { chunks.push(chunk); },
-      onResponseEnd() { const raw = Buffer.concat(chunks); resolve({ status, headers, body: raw.toString(), raw }); },
+      onResponseEnd() { const raw = Buffer.concat(chunks); resolve({ status, headers: headerObject(rawHeaders), rawHeaders, body: raw.toString(), raw }); },
       onResponseError(_c: H1Controller, err) { reject(err); },
     });
   });
@@ -126,8 +137,9 @@ test('H1Pool: plain heads are read without llhttp, to the same result; anything 
     assert.equal(plain.body, 'hello');
     assert.equal(plain.headers['x-a'], 'padded');
     assert.equal(plain.headers['x-latin'], 'a\u00a0b');
+    assert.deepEqual(plain.rawHeaders, ['Content-Length', '5', 'X-A', 'padded', 'X-Latin', 'a\u00a0b', 'Set-Cookie', 'a=1', 'Set-Cookie', 'b=2']);
     const split = await send(pool, { path: '/split' });
-    assert.deepEqual(plain.headers, split.headers);
+    assert.deepEqual(plain.rawHeaders, split.rawHeaders);
     assert.equal(split.body, 'hello');
     // llhttp and the plain-head reader take turns on one keep-alive connection.
     assert.equal((await send(pool, { path: '/chunked' })).body, 'hello');
@@ -138,6 +150,31 @@ test('H1Pool: plain heads are read without llhttp, to the same result; anything 
     assert.equal(up.connections(), 1);
     await assert.rejects(send(pool, { path: '/two-lengths' }), { code: 'HPE_UNEXPECTED_CONTENT_LENGTH' });
     assert.equal((await send(pool, { path: '/until-close' })).body, FAKE);
+  } finally {
+    pool.destroy();
+    up.close();
+  }
+});
+
+test('H1Pool: a head the origin sent before is taken from the last parse only when every byte matches', async () => {
+  // Same length each time: only the bytes tell these heads apart.
+  const heads: Record<string, string> = {
+    '/a': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Which: aaa\r\n\r\nok',
+    '/b': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Which: bbb\r\n\r\nok',
+    '/c': 'HTTP/1.1 201 OK\r\nContent-Length: 2\r\nX-Which: bbb\r\n\r\nok',
+    // Not plain (no length): llhttp's, and the cache is left as it was.
+    '/chunked': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Which: ccc\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+  };
+  const up = await rawUpstream((s, _n, _c, head) => { s.write(heads[head.split(' ')[1]!]!, 'latin1'); });
+  const pool = poolFor(up.port, { maxConnections: 1 });
+  try {
+    const seen: string[] = [];
+    for (const path of ['/a', '/a', '/b', '/b', '/a', '/c', '/chunked', '/c', '/b']) {
+      const a = await send(pool, { path });
+      assert.equal(a.body, 'ok');
+      seen.push(`${a.status} ${a.headers['x-which']}`);
+    }
+    assert.deepEqual(seen, ['200 aaa', '200 aaa', '200 bbb', '200 bbb', '200 aaa', '201 bbb', '200 ccc', '201 bbb', '200 bbb']);
   } finally {
     pool.destroy();
     up.close();

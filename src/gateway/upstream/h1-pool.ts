@@ -7,8 +7,9 @@
  * cost ~11 µs of the ~100 µs a proxied request took).
  *
  * It speaks the handler protocol of undici's `dispatch` (onRequestStart/onResponseStart/
- * onResponseData/onResponseEnd/onResponseError, with undici's error codes), so the request flow
- * does not care which one carries a request. WebSocket upgrades still go through undici.
+ * onResponseData/onResponseEnd/onResponseError, with undici's error codes), except that the
+ * response headers come as the parser's flat [name, value, …] list, as sent: the request flow
+ * copies them once, into the response state. WebSocket upgrades still go through undici.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -25,7 +26,8 @@ export interface H1Controller {
 /** The subset of undici's DispatchHandler the request flow implements. */
 export interface H1Handler {
   onRequestStart?(controller: H1Controller, context: unknown): void;
-  onResponseStart?(controller: H1Controller, statusCode: number, headers: Record<string, string | string[]>, statusMessage?: string): void;
+  /** `rawHeaders`: [name, value, …] as received; shared with other answers, so read-only. */
+  onResponseStart?(controller: H1Controller, statusCode: number, rawHeaders: readonly string[], statusMessage?: string): void;
   onResponseData?(controller: H1Controller, chunk: Buffer): void;
   onResponseEnd?(controller: H1Controller, trailers: Record<string, string | string[]>): void;
   onResponseError?(controller: H1Controller, err: Error): void;
@@ -97,22 +99,8 @@ function requestHead(req: H1Request, chunked: boolean): string {
   return head + '\r\n';
 }
 
-/** Flat [name, value, ...] from llhttp -> undici's shape: lower-case keys, repeats as arrays. */
-function headerObject(raw: string[]): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (let i = 0; i < raw.length; i += 2) {
-    const k = raw[i]!.toLowerCase();
-    const v = raw[i + 1]!;
-    const prev = out[k];
-    if (prev === undefined) out[k] = v;
-    else if (typeof prev === 'string') out[k] = [prev, v];
-    else prev.push(v);
-  }
-  return out;
-}
-
 /** The Content-Length of a response that has a body and no other framing, else -1. */
-function sizedBody(status: number, raw: string[]): number {
+function sizedBody(status: number, raw: readonly string[]): number {
   if (status === 204 || status === 304) return -1;
   let size = -1;
   for (let i = 0; i < raw.length; i += 2) {
@@ -133,7 +121,7 @@ const BAD_HEAD = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 const STATUS_LINE = /^HTTP\/1\.1 ([2-5]\d\d)(?: (.*))?$/;
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
-interface PlainHead { status: number; message: string; raw: string[]; size: number }
+interface PlainHead { status: number; message: string; raw: readonly string[]; size: number }
 
 /**
  * The head of the commonest answer, read in JavaScript: HTTP/1.1, a 2xx–5xx status with a body,
@@ -176,6 +164,27 @@ function plainResponseHead(chunk: Buffer, end: number): PlainHead | null {
     raw.push(name, value);
   }
   return size < 0 ? null : { status, message: m[2] ?? '', raw, size };
+}
+
+/**
+ * The last plain head an origin sent, with what it parsed to. An upstream tends to answer with the
+ * same head byte for byte (only `Date` moves, once a second): one memcmp then stands for the whole
+ * parse. The parsed head is shared, so nobody downstream may change its header list.
+ */
+class LastHead {
+  #bytes: Buffer | null = null;
+  #parsed: PlainHead | null = null;
+
+  read(chunk: Buffer, end: number): PlainHead | null {
+    const bytes = this.#bytes;
+    if (bytes !== null && bytes.length === end && chunk.compare(bytes, 0, end, 0, end) === 0) return this.#parsed;
+    const h = plainResponseHead(chunk, end);
+    if (h !== null) {
+      this.#bytes = Buffer.from(chunk.subarray(0, end));
+      this.#parsed = h;
+    }
+    return h;
+  }
 }
 
 /** One request in flight on a connection. */
@@ -443,7 +452,7 @@ class Connection {
     if (ex.headOnly) return false;
     const end = chunk.indexOf(HEAD_END);
     if (end === -1 || end > this.pool.options.maxHeaderSize) return false;
-    const h = plainResponseHead(chunk, end);
+    const h = this.pool.lastHead.read(chunk, end);
     if (h === null) return false;
     this.#status = h.status;
     if (!this.#startAnswer(ex, h.status, h.message, h.raw, true)) return true;
@@ -460,13 +469,13 @@ class Connection {
   }
 
   /** A final answer's head, from llhttp or #plainHead, goes to the handler; false if the handler threw. */
-  #startAnswer(ex: Exchange, status: number, message: string, raw: string[], keepAlive: boolean): boolean {
+  #startAnswer(ex: Exchange, status: number, message: string, raw: readonly string[], keepAlive: boolean): boolean {
     this.#statusMessage = message;
     this.#keepAlive = keepAlive;
     ex.started = true;
     this.armReadTimeout();
     try {
-      ex.handler.onResponseStart?.(ex, status, headerObject(raw), message);
+      ex.handler.onResponseStart?.(ex, status, raw, message);
       return true;
     } catch (err) {
       this.destroy();
@@ -643,6 +652,7 @@ function pipeBody(body: Readable, socket: net.Socket, chunked: boolean, ex: Exch
 /** Connections to one origin: idle ones reused last-in first-out, at most `maxConnections`. */
 export class H1Pool {
   readonly options: H1PoolOptions;
+  readonly lastHead = new LastHead();
   readonly #idle: Connection[] = [];
   readonly #all = new Set<Connection>();
   readonly #queue: Exchange[] = [];

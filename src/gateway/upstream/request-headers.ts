@@ -38,17 +38,47 @@ export function upstreamHeadersFrom(client: HeaderMap): HeaderMap {
   return out;
 }
 
-/**
- * Which upstream response headers stay behind: hop-by-hop ones and those its `Connection` lists.
- * Returns a predicate so the caller skips them while copying (no `delete`, which would turn the
- * header object into a slow dictionary).
- */
-export function responseHopByHop(headers: HeaderMap): (name: string) => boolean {
-  const listed = connectionListed(headers['connection']);
-  return listed ? (name) => HOP_BY_HOP.has(name) || listed.includes(name) : isHopByHop;
+interface Spelling { key: string; name: string }
+const spellings = new Map<string, Spelling>();
+/** A header name as an upstream spelled it -> its lower-case key and `Content-Type` form (bounded cache). */
+function spelling(raw: string): Spelling {
+  let s = spellings.get(raw);
+  if (s === undefined) {
+    const key = raw.toLowerCase();
+    // As nginx prints the headers it passes on: `content-type` -> `Content-Type`.
+    s = { key, name: key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()) };
+    if (spellings.size < 10_000) spellings.set(raw, s);
+  }
+  return s;
 }
 
-function isHopByHop(name: string): boolean { return HOP_BY_HOP.has(name); }
+/**
+ * Copies an upstream answer's headers (the parser's flat list) into the response state's maps,
+ * keyed by lower-case name, repeats as arrays, without hop-by-hop headers and those its
+ * `Connection` lists.
+ */
+export function copyResponseHeaders(raw: readonly string[], headers: HeaderMap, names: Record<string, string>): void {
+  let connection: string | undefined;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const { key, name } = spelling(raw[i]!);
+    const v = raw[i + 1]!;
+    if (HOP_BY_HOP.has(key)) {
+      if (key === 'connection') connection = connection === undefined ? v : `${connection},${v}`;
+      continue;
+    }
+    const prev = headers[key];
+    if (prev === undefined) {
+      headers[key] = v;
+      names[key] = name;
+    } else if (typeof prev === 'string') {
+      headers[key] = [prev, v];
+    } else {
+      prev.push(v);
+    }
+  }
+  const listed = connectionListed(connection);
+  if (listed) for (const key of listed) { delete headers[key]; delete names[key]; }
+}
 
 export interface ForwardedInput {
   trusted: boolean;
