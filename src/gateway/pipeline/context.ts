@@ -15,6 +15,16 @@ import type { PluginInstance } from './plugin-chain.ts';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
+const NO_PROTOTYPE: object = Object.freeze(Object.create(null));
+/**
+ * An empty record that no key can reach a prototype through (`__proto__`, `constructor` are plain
+ * keys), like `Object.create(null)`, but a fast-mode object: V8 keeps null-prototype objects as
+ * dictionaries, whose for-in and copies cost ~2x on the per-request header maps.
+ */
+export function newRecord<T>(): Record<string, T> {
+  return Object.create(NO_PROTOTYPE) as Record<string, T>;
+}
+
 /** Parses a query string into a record; repeated args become arrays, valueless args `true`. */
 export function parseQuery(raw: string): Record<string, string | string[] | true> {
   const out: Record<string, string | string[] | true> = Object.create(null);
@@ -128,8 +138,8 @@ function lowerName(name: string): string {
  */
 export class ResponseState implements ResponseView {
   status = 0;
-  readonly headers: HeaderMap = Object.create(null);
-  readonly names: Record<string, string> = Object.create(null);
+  readonly headers: HeaderMap = newRecord();
+  readonly names: Record<string, string> = newRecord();
   source: 'service' | 'exit' | 'error' = 'service';
 
   setHeader(name: string, value: string | string[] | number): void {
@@ -175,7 +185,7 @@ export class RequestContext implements PluginContext {
   consumer: Consumer | null = null;
   credential: Credential | null = null;
   authenticatedGroups: readonly string[] | null = null;
-  readonly shared: Record<string, unknown> = Object.create(null);
+  readonly shared: Record<string, unknown> = newRecord();
   logValues: Record<string, unknown> | null = null;
   readonly services: SharedServices;
   /** Instances chosen during access (or the global ones); header/body/log run these. */

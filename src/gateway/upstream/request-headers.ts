@@ -4,7 +4,7 @@
  * headers and the ones named in `Connection` do not), the `X-Forwarded-*` set Kong adds (client
  * values believed only from `trusted_ips`), and which upstream response headers reach the client.
  */
-import type { HeaderMap } from '../pipeline/context.ts';
+import { newRecord, type HeaderMap } from '../pipeline/context.ts';
 
 /** Never forwarded in either direction (RFC 9110 §7.6.1 plus the ones nginx drops). */
 const HOP_BY_HOP = new Set([
@@ -29,12 +29,11 @@ function connectionListed(value: string | string[] | undefined): string[] | null
 
 /** A copy of the client's headers without hop-by-hop headers (for the upstream request). */
 export function upstreamHeadersFrom(client: HeaderMap): HeaderMap {
-  const out: HeaderMap = Object.create(null);
-  for (const k in client) if (!HOP_BY_HOP.has(k)) out[k] = client[k];
+  const out = newRecord<string | string[] | undefined>();
+  // Host is set per preserve_host; never forward the client's copy by accident.
+  for (const k in client) if (!HOP_BY_HOP.has(k) && k !== 'host') out[k] = client[k];
   const listed = connectionListed(client['connection']);
   if (listed) for (const name of listed) delete out[name];
-  // Host is set per preserve_host; never forward the client's copy by accident.
-  delete out['host'];
   return out;
 }
 
