@@ -168,16 +168,19 @@ export function compilePluginChains(
   };
 
   const global = buildChain(null, null);
-  const cache = new Map<string, PluginChain>();
+  // By route, then service: ids are the config's own strings, whose hashes V8 keeps (a key
+  // concatenated per request would be hashed afresh each time).
+  const cache = new Map<string, Map<string | null, PluginChain>>();
   const rewrite = groups.map((g) => g.global).filter((i): i is PluginInstance => !!i && !!i.handlers.rewrite);
   return {
     global,
     rewrite,
     instances,
     forRoute(routeId, serviceId) {
-      const key = `${routeId}|${serviceId ?? ''}`;
-      let chain = cache.get(key);
-      if (!chain) cache.set(key, (chain = buildChain(routeId, serviceId)));
+      let byService = cache.get(routeId);
+      if (byService === undefined) cache.set(routeId, (byService = new Map()));
+      let chain = byService.get(serviceId);
+      if (chain === undefined) byService.set(serviceId, (chain = buildChain(routeId, serviceId)));
       return chain;
     },
   };

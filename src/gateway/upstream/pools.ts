@@ -20,6 +20,8 @@ function hostPort(origin: string): { host: string; port: number } {
 
 export class UpstreamPools {
   readonly #pools = new Map<string, Entry>();
+  /** Plain-HTTP pools by origin alone, the last one used for it; cleared whenever a pool closes. */
+  readonly #plain = new Map<string, { connectTimeout: number; entry: Entry }>();
   readonly #sweep: NodeJS.Timeout;
   readonly #maxConnections: number;
 
@@ -31,8 +33,16 @@ export class UpstreamPools {
 
   /** The pool proxied requests go through. */
   get(origin: string, connectTimeout: number, tls: TlsOptions): H1Pool {
+    if (tls === null) {
+      // The common case without building a key: the origin is the peer's own string.
+      const plain = this.#plain.get(origin);
+      if (plain !== undefined && plain.connectTimeout === connectTimeout) {
+        plain.entry.lastUsed = Date.now();
+        return plain.entry.pool as H1Pool;
+      }
+    }
     const key = tls ? `${origin}|${connectTimeout}|${tls.servername ?? ''}|${tls.rejectUnauthorized ? 1 : 0}` : `${origin}|${connectTimeout}`;
-    return (this.#used(key) as H1Pool | undefined) ?? this.#add(key, new H1Pool({
+    const pool = (this.#used(key) as H1Pool | undefined) ?? this.#add(key, new H1Pool({
       ...hostPort(origin),
       connectTimeout,
       tls,
@@ -40,6 +50,8 @@ export class UpstreamPools {
       keepAliveTimeout: 60_000,
       maxHeaderSize: 64 * 1024,
     }));
+    if (tls === null) this.#plain.set(origin, { connectTimeout, entry: this.#pools.get(key)! });
+    return pool;
   }
 
   /** undici's pool, for WebSocket upgrades (it hands the upgraded socket over). */
@@ -77,6 +89,7 @@ export class UpstreamPools {
 
   #closeIdle(): void {
     const cutoff = Date.now() - 300_000;
+    this.#plain.clear();
     for (const [key, e] of this.#pools) {
       if (e.lastUsed < cutoff) {
         this.#pools.delete(key);
@@ -89,6 +102,7 @@ export class UpstreamPools {
     clearInterval(this.#sweep);
     const all = [...this.#pools.values()];
     this.#pools.clear();
+    this.#plain.clear();
     await Promise.all(all.map((e) => e.pool.close().catch(() => e.pool.destroy())));
   }
 }
