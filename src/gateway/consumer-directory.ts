@@ -2,11 +2,11 @@
  * @module gateway/consumer-directory
  * Consumers and credentials indexed for the auth plugins, built once per snapshot: every lookup
  * a plugin makes per request is one Map access. key-auth keys are secrets presented as they are,
- * so they are indexed by their SHA-256 digest and confirmed with a constant-time compare: how long
- * a lookup takes depends on the digest, which says nothing about how close a guess was. The
+ * so they are indexed by their SHA-256 digest: how long a lookup (its hashing and its string
+ * compare) takes depends on the digest, which says nothing about how close a guess was. The
  * plugins compare other secrets (passwords, HMAC and JWT signatures) in constant time themselves.
  */
-import { hash as oneShotHash, timingSafeEqual } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type {
   Acl, BasicAuthCredential, Config, Consumer, HmacAuthCredential, JwtSecret, KeyAuthCredential, Oauth2Credential,
 } from '../config/entities.ts';
@@ -14,17 +14,17 @@ import type { ConsumerDirectory } from '../plugins/api.ts';
 
 const NO_ACLS: readonly Acl[] = Object.freeze([]);
 
-/** The digest key-auth keys are indexed and compared by (exported for the constant-time check). */
-export function keyDigest(key: string): Buffer {
+/** The digest key-auth keys are indexed by: base64 SHA-256. */
+function keyDigest(key: string): string {
   // One-shot hashing to base64 is ~3x cheaper than createHash per request.
-  return Buffer.from(oneShotHash('sha256', key, 'base64'), 'base64');
+  return oneShotHash('sha256', key, 'base64');
 }
 
 export class IndexedConsumerDirectory implements ConsumerDirectory {
   readonly #consumers = new Map<string, Consumer>();
   readonly #byCustomId = new Map<string, Consumer>();
-  /** base64 SHA-256 of the key -> digest and credential. */
-  readonly #keyAuth = new Map<string, { digest: Buffer; credential: KeyAuthCredential }>();
+  /** base64 SHA-256 of the key -> credential. */
+  readonly #keyAuth = new Map<string, KeyAuthCredential>();
   readonly #basicAuth = new Map<string, BasicAuthCredential>();
   readonly #jwt = new Map<string, JwtSecret>();
   readonly #hmac = new Map<string, HmacAuthCredential>();
@@ -38,8 +38,7 @@ export class IndexedConsumerDirectory implements ConsumerDirectory {
       if (c.custom_id !== null) this.#byCustomId.set(c.custom_id, c);
     }
     for (const k of config.keyauth_credentials) {
-      const digest = keyDigest(k.key);
-      this.#keyAuth.set(digest.toString('base64'), { digest, credential: k });
+      this.#keyAuth.set(keyDigest(k.key), k);
     }
     for (const b of config.basicauth_credentials) this.#basicAuth.set(b.username, b);
     for (const j of config.jwt_secrets) this.#jwt.set(j.key, j);
@@ -55,12 +54,10 @@ export class IndexedConsumerDirectory implements ConsumerDirectory {
   consumer(idOrUsername: string): Consumer | undefined { return this.#consumers.get(idOrUsername); }
   consumerByCustomId(customId: string): Consumer | undefined { return this.#byCustomId.get(customId); }
   keyAuth(key: string): KeyAuthCredential | undefined {
-    const digest = keyDigest(key);
-    const entry = this.#keyAuth.get(digest.toString('base64'));
-    if (!entry || !timingSafeEqual(entry.digest, digest)) return undefined;
-    const cred = entry.credential;
+    const cred = this.#keyAuth.get(keyDigest(key));
+    if (cred === undefined) return undefined;
     // A credential with a ttl is valid for ttl seconds after it was created.
-    if (cred && cred.ttl && cred.created_at + cred.ttl < Date.now() / 1000) return undefined;
+    if (cred.ttl && cred.created_at + cred.ttl < Date.now() / 1000) return undefined;
     return cred;
   }
   basicAuth(username: string): BasicAuthCredential | undefined { return this.#basicAuth.get(username); }
