@@ -17,7 +17,7 @@ set -uo pipefail
 export PATH="$PATH:/usr/sbin:/sbin"
 HDR=${HDR:-X-Bench: 1}
 R=${1:-5}; shift || true
-B=$(cd "$(dirname "$0")" && pwd)/baseline; ROOT=$(cd "$B/../.." && pwd); CFG=${CFG:-$B/../configs/plain.yml}
+B=$(cd "$(dirname "$0")" && pwd)/baseline; ROOT=$(cd "$B/../.." && pwd); CFG=$(realpath -m "${CFG:-$B/../configs/plain.yml}")
 [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
 [ $# -gt 0 ] || set -- "turnpike=$ROOT"
 D=$(mktemp -d); mkdir -p $D/up $D/px

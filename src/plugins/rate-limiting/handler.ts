@@ -77,13 +77,24 @@ export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): Plugi
     }
   };
 
+  // The counters of the last identifier in the last second: every window starts on a second, so
+  // within one the keys are the same strings, already hashed by the counter store's Map.
+  let lastId: string | null = null;
+  let lastSecond = -1;
+  let lastSpecs: readonly CounterSpec[] = [];
+
   return {
     access(ctx) {
       const now = Date.now();
       const id = identifier(ctx, c);
-      const specs: CounterSpec[] = limits.map((l) => ({
-        key: `${keyPrefix}${id}:${windowStart(l.period, now)}:${l.period}`, limit: l.limit, ttl: l.ttl,
-      }));
+      const second = Math.floor(now / 1000);
+      let specs = lastSpecs;
+      if (id !== lastId || second !== lastSecond) {
+        specs = limits.map((l) => ({ key: `${keyPrefix}${id}:${windowStart(l.period, now)}:${l.period}`, limit: l.limit, ttl: l.ttl }));
+        lastId = id;
+        lastSecond = second;
+        lastSpecs = specs;
+      }
       const taken = redis ? redis.take(specs, 1) : ctx.counters.take(specs, 1);
       if (Array.isArray(taken)) return decide(ctx, taken, now);
       return taken.then((usages) => decide(ctx, usages, now), (err: Error) => {

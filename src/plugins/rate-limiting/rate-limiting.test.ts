@@ -2,7 +2,7 @@
  * rate-limiting: schema checks with Kong's messages, header rules and windows against a real
  * RequestContext, and exactness across two workers through a real gateway.
  */
-import { test, after } from 'node:test';
+import { test, after, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateConfig } from '../../config/validate.ts';
 import { loadPluginRegistry } from '../registry.ts';
@@ -83,6 +83,20 @@ test('headers: per period, the most constraining period, Retry-After on the bloc
   assert.equal(c.headers['retry-after'], c.headers['ratelimit-reset']);
   // A blocked request is not counted: the other period still shows what was used before it.
   assert.equal(c.headers['x-ratelimit-remaining-hour'], String(100 - 2));
+});
+
+test('a new second is a new window, for the same client as for another', async (t) => {
+  mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 10, 29, 5, 0, 0, 100) });
+  t.after(() => mock.timers.reset());
+  const h = instance({ second: 1, limit_by: 'ip' });
+  const counters = new LocalCounterStore();
+  const go = async (ip: string) => (await h.access!(makeContext({ counters, clientIp: ip })))?.status ?? 200;
+  assert.deepEqual([await go('10.0.0.2'), await go('10.0.0.1'), await go('10.0.0.1')], [200, 200, 429]);
+  // The next window opens before the last one's counter expires (it lives a second from its first use).
+  mock.timers.tick(900);
+  // The same client as the last request before it: its counters are not the last window's.
+  assert.deepEqual([await go('10.0.0.1'), await go('10.0.0.1'), await go('10.0.0.2'), await go('10.0.0.2')], [200, 429, 200, 429]);
+  counters.close();
 });
 
 test('limit_by ip, header and hide_client_headers, custom error', async () => {
