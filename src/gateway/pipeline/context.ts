@@ -27,7 +27,7 @@ export function newRecord<T>(): Record<string, T> {
 
 /** Parses a query string into a record; repeated args become arrays, valueless args `true`. */
 export function parseQuery(raw: string): Record<string, string | string[] | true> {
-  const out: Record<string, string | string[] | true> = Object.create(null);
+  const out = newRecord<string | string[] | true>();
   if (raw === '') return out;
   for (const part of raw.split('&')) {
     if (part === '') continue;

@@ -23,6 +23,30 @@ test("cache key: Kong's prefix|method|uri|params|headers, with the request-line 
   assert.equal(cacheKey({ ...base, routeId: null, requestUri: '/', query: {} }, null, null, false), sha('default|GET|GET / HTTP/1.1||'));
 });
 
+test('cache key: a repeated request reuses the last digest, and any input that differs makes its own', () => {
+  const base = { consumerId: 'c1', routeId: 'r1', method: 'GET', requestUri: '/p?x=1', httpVersion: '1.1', query: { x: '1' }, headers: { 'x-v': '1' } };
+  const expected = (b: typeof base, uri = b.requestUri.split('?')[0]) =>
+    sha(`${b.consumerId ? `${b.consumerId}:${b.routeId}` : b.routeId}|${b.method}|${b.method} ${uri}|x=1|`);
+  // The Kong quirk: with a query, the request line is cut at its `?`, the version with it.
+  assert.equal(cacheKey(base, null, null, false), expected(base, '/p'));
+  assert.equal(cacheKey({ ...base }, null, null, false), expected(base, '/p'));
+  for (const change of [{ consumerId: 'c2' }, { routeId: 'r2' }, { method: 'HEAD' }] as Partial<typeof base>[]) {
+    const other = { ...base, ...change };
+    assert.equal(cacheKey(other, null, null, false), expected(other), JSON.stringify(change));
+    assert.equal(cacheKey(base, null, null, false), expected(base), `after ${JSON.stringify(change)}`);
+  }
+  assert.equal(cacheKey({ ...base, requestUri: '/q?x=1' }, null, null, false), expected(base, '/q'));
+  assert.equal(cacheKey({ ...base, requestUri: '/p', httpVersion: '1.0', query: {} }, null, null, false), sha('c1:r1|GET|GET /p HTTP/1.0||'));
+  assert.equal(cacheKey({ ...base, requestUri: '/p', httpVersion: '1.1', query: {} }, null, null, false), sha('c1:r1|GET|GET /p HTTP/1.1||'));
+  // ignore_uri_case lower-cases the whole cut request line, method included.
+  assert.equal(cacheKey(base, null, null, true), sha('c1:r1|GET|get /p|x=1|'));
+  assert.equal(cacheKey({ ...base, requestUri: '/P?x=1' }, null, null, true), sha('c1:r1|GET|get /p|x=1|'));
+  assert.equal(cacheKey({ ...base, requestUri: '/P?x=1' }, null, null, false), expected(base, '/P'));
+  // Vary headers: never from the memo.
+  assert.equal(cacheKey(base, null, ['x-v'], false), sha('c1:r1|GET|GET /p|x=1|x-v=1'));
+  assert.equal(cacheKey({ ...base, headers: { 'x-v': '2' } }, null, ['x-v'], false), sha('c1:r1|GET|GET /p|x=1|x-v=2'));
+});
+
 test('content type: parameters must match exactly (Kong #6103)', () => {
   assert.ok(contentTypeMatches('text/plain; charset=utf-8', ['text/plain; charset=utf-8']));
   assert.ok(!contentTypeMatches('text/plain; charset=utf-8', ['text/plain']));
