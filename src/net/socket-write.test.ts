@@ -76,6 +76,32 @@ test('a write the kernel cannot take at once completes later, and later writes f
   } finally { close(); }
 });
 
+test('many writes in a row, one of them queued in libuv, arrive whole and in order', async () => {
+  const { client, peer, close } = await pair();
+  try {
+    const got = collect(peer);
+    const expected: Buffer[] = [];
+    const completions: (Error | null)[] = [];
+    const write = (data: Buffer | string) => {
+      assert.equal(writeDirect(client, data, (err) => completions.push(err)), true);
+      expected.push(typeof data === 'string' ? Buffer.from(data, 'latin1') : data);
+    };
+    for (let i = 0; i < 50; i++) write(i % 2 ? `line ${i}\r\n` : Buffer.from(`buffer ${i}\r\n`));
+    // The kernel cannot take this at once: libuv keeps the request until it is written.
+    peer.pause();
+    write(Buffer.alloc(8 * 1024 * 1024, 0x62));
+    // While it is queued the Writable is empty, so these go straight after it in libuv's queue.
+    for (let i = 50; i < 60; i++) write(`after ${i}\r\n`);
+    peer.resume();
+    await new Promise<void>((resolve) => { const check = () => completions.length === 61 ? resolve() : setTimeout(check, 10); check(); });
+    for (let i = 60; i < 70; i++) write(`later ${i}\r\n`);
+    client.end();
+    await once(peer, 'end');
+    assert.deepEqual(completions, new Array(71).fill(null));
+    assert.equal(Buffer.compare(got(), Buffer.concat(expected)), 0);
+  } finally { close(); }
+});
+
 test('a failed write destroys the socket and reports the error', async () => {
   const { client, peer, close } = await pair();
   try {

@@ -44,7 +44,26 @@ function onComplete(this: WriteReq, status: number): void {
   if (cb !== null) cb(status < 0 ? writeError(status) : null);
 }
 
-type InternalSocket = Socket & { _handle: StreamHandle | null; _unrefTimer(): void; connecting: boolean };
+type InternalSocket = Socket & {
+  _handle: StreamHandle | null;
+  _unrefTimer(): void;
+  connecting: boolean;
+  _writableState: { destroyed: boolean; ending: boolean; length: number; corked: number };
+};
+
+function newRequest(): WriteReq {
+  const req = new WriteWrap();
+  req.handle = null;
+  req.oncomplete = onComplete;
+  req.async = false;
+  req.bytes = 0;
+  req.buffer = null;
+  req.callback = null;
+  return req;
+}
+
+/** A request object no write holds: a write the kernel took at once never hands it to libuv. */
+let spare: WriteReq | null = null;
 
 /**
  * Writes `data` (a string is latin1) unless the socket's Writable is busy, connecting, corked or
@@ -55,13 +74,12 @@ type InternalSocket = Socket & { _handle: StreamHandle | null; _unrefTimer(): vo
 export function writeDirect(socket: Socket, data: Buffer | string, done: ((err: Error | null) => void) | null): boolean {
   const s = socket as InternalSocket;
   const handle = s._handle;
-  if (handle === null || s.connecting || s.destroyed || s.writableEnded || s.writableLength !== 0 || s.writableCorked !== 0) return false;
-  const req = new WriteWrap();
+  // The Writable's own fields, not its getters (this runs twice a request).
+  const w = s._writableState;
+  if (handle === null || s.connecting || w.destroyed || w.ending || w.length !== 0 || w.corked !== 0) return false;
+  const req = spare ?? newRequest();
+  spare = null;
   req.handle = handle;
-  req.oncomplete = onComplete;
-  req.async = false;
-  req.bytes = 0;
-  req.buffer = null;
   req.callback = done;
   const status = typeof data === 'string' ? handle.writeLatin1String(req, data) : handle.writeBuffer(req, data);
   // Socket activity keeps its inactivity timeout from firing, as a stream write does.
@@ -73,11 +91,15 @@ export function writeDirect(socket: Socket, data: Buffer | string, done: ((err: 
     return true;
   }
   if (streamBaseState[kLastWriteWasAsync] !== 0) {
-    // Queued in libuv: the Buffer must live until the write completes (a string was copied).
+    // Queued in libuv: the request is libuv's until it completes, and the Buffer must live as
+    // long (a string was copied).
     if (typeof data !== 'string') req.buffer = data;
-  } else if (done !== null) {
-    // Written whole at once: no completion will come from libuv.
-    process.nextTick(done, null);
+    return true;
   }
+  // Written whole at once: libuv never saw the request object, so the next write can use it.
+  req.handle = null;
+  req.callback = null;
+  spare = req;
+  if (done !== null) process.nextTick(done, null);
   return true;
 }
