@@ -255,7 +255,18 @@ export class ProxyResponse extends EventEmitter {
   #close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const hook = this.#closeHook;
+    if (hook !== null) { this.#closeHook = null; hook(this.#closeArg); }
     this.emit('close');
+  }
+
+  #closeHook: ((arg: unknown) => void) | null = null;
+  #closeArg: unknown = null;
+
+  /** As a 'close' listener, without a listener list or a closure per answer: `hook(arg)` once. */
+  whenClosed<T>(hook: (arg: T) => void, arg: T): void {
+    this.#closeHook = hook as (arg: unknown) => void;
+    this.#closeArg = arg;
   }
 
   /** The connection went away (before or after this answer was through). */
