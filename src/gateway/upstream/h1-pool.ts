@@ -15,6 +15,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { writeDirect } from '../../net/socket-write.ts';
+import { isHeaderName, isHeaderValue } from '../../net/http-fields.ts';
 import { HTTPParser, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, type LlhttpParser } from '../../net/llhttp.ts';
 
 export interface H1Controller {
@@ -64,18 +65,8 @@ export class UpstreamError extends Error {
   }
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A Content-Length this client accepts (a larger or odd one is llhttp's to refuse, or close-delimited). */
 const CONTENT_LENGTH = /^\d{1,15}$/;
-const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const checkedNames = new Set<string>();
-
-function validName(name: string): boolean {
-  if (checkedNames.has(name)) return true;
-  if (!TOKEN.test(name)) return false;
-  if (checkedNames.size < 4096) checkedNames.add(name);
-  return true;
-}
 
 /** `GET /path HTTP/1.1\r\n...` with every header line; throws on a name or value that would split it. */
 function requestHead(req: H1Request, chunked: boolean): string {
@@ -84,13 +75,13 @@ function requestHead(req: H1Request, chunked: boolean): string {
   for (const name in headers) {
     const v = headers[name];
     if (v === undefined) continue;
-    if (!validName(name)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid header name ${JSON.stringify(name)}`);
+    if (!isHeaderName(name)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid header name ${JSON.stringify(name)}`);
     if (typeof v === 'string') {
-      if (BAD_VALUE.test(v)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
+      if (!isHeaderValue(v)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
       head += `${name}: ${v}\r\n`;
     } else {
       for (const one of v) {
-        if (BAD_VALUE.test(one)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
+        if (!isHeaderValue(one)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
         head += `${name}: ${one}\r\n`;
       }
     }
@@ -146,7 +137,7 @@ function plainResponseHead(chunk: Buffer, end: number): PlainHead | null {
     if (colon <= 0) return null;
     const name = line.slice(0, colon);
     // A folded line starts with a space, which no token has.
-    if (!validName(name)) return null;
+    if (!isHeaderName(name)) return null;
     let a = colon + 1;
     let b = line.length;
     while (a < b && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;

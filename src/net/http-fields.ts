@@ -1,0 +1,22 @@
+/**
+ * @module net/http-fields
+ * What may be sent as an HTTP/1.1 header name and value (RFC 9110 §5.1, §5.5), as node:http
+ * checks them: a name is a non-empty token; a value has no control character but tab (so no CR,
+ * LF or NUL to split a head with). Both HTTP/1.1 sides of the proxy use these.
+ */
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+/** Names already found valid: the same few dozen repeat on every message (bounded). */
+const checkedNames = new Set<string>();
+
+export function isHeaderName(name: string): boolean {
+  if (checkedNames.has(name)) return true;
+  if (!TOKEN.test(name)) return false;
+  if (checkedNames.size < 4096) checkedNames.add(name);
+  return true;
+}
+
+export function isHeaderValue(value: string): boolean {
+  return !INVALID_VALUE.test(value);
+}
