@@ -121,15 +121,22 @@ export class UpstreamRequestState implements UpstreamRequest {
   setBody(body: Buffer | string): void { this.body = typeof body === 'string' ? Buffer.from(body) : body; }
 }
 
-const lowerNames = new Map<string, string>();
-/** Header names repeat from request to request: lower-case each spelling once (bounded). */
-function lowerName(name: string): string {
-  let key = lowerNames.get(name);
-  if (key === undefined) {
-    key = name.toLowerCase();
-    if (lowerNames.size < 10_000) lowerNames.set(name, key);
+export interface HeaderSpelling {
+  /** Lower-case: the key of the header maps. */
+  readonly key: string;
+  /** `Content-Type` form, as nginx prints the headers it passes on. */
+  readonly name: string;
+}
+const spellings = new Map<string, HeaderSpelling>();
+/** Header names repeat from request to request: each spelling is worked out once (bounded). */
+export function headerSpelling(raw: string): HeaderSpelling {
+  let s = spellings.get(raw);
+  if (s === undefined) {
+    const key = raw.toLowerCase();
+    s = { key, name: key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()) };
+    if (spellings.size < 10_000) spellings.set(raw, s);
   }
-  return key;
+  return s;
 }
 
 /**
@@ -143,7 +150,7 @@ export class ResponseState implements ResponseView {
   source: 'service' | 'exit' | 'error' = 'service';
 
   setHeader(name: string, value: string | string[] | number): void {
-    const key = lowerName(name);
+    const key = headerSpelling(name).key;
     this.headers[key] = typeof value === 'number' ? String(value) : value;
     this.names[key] = name;
   }

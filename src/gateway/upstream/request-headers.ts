@@ -4,7 +4,7 @@
  * headers and the ones named in `Connection` do not), the `X-Forwarded-*` set Kong adds (client
  * values believed only from `trusted_ips`), and which upstream response headers reach the client.
  */
-import { newRecord, type HeaderMap } from '../pipeline/context.ts';
+import { headerSpelling, newRecord, type HeaderMap } from '../pipeline/context.ts';
 
 /** Never forwarded in either direction (RFC 9110 §7.6.1 plus the ones nginx drops). */
 const HOP_BY_HOP = new Set([
@@ -37,20 +37,6 @@ export function upstreamHeadersFrom(client: HeaderMap): HeaderMap {
   return out;
 }
 
-interface Spelling { key: string; name: string }
-const spellings = new Map<string, Spelling>();
-/** A header name as an upstream spelled it -> its lower-case key and `Content-Type` form (bounded cache). */
-function spelling(raw: string): Spelling {
-  let s = spellings.get(raw);
-  if (s === undefined) {
-    const key = raw.toLowerCase();
-    // As nginx prints the headers it passes on: `content-type` -> `Content-Type`.
-    s = { key, name: key.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()) };
-    if (spellings.size < 10_000) spellings.set(raw, s);
-  }
-  return s;
-}
-
 /**
  * Copies an upstream answer's headers (the parser's flat list) into the response state's maps,
  * keyed by lower-case name, repeats as arrays, without hop-by-hop headers and those its
@@ -59,7 +45,7 @@ function spelling(raw: string): Spelling {
 export function copyResponseHeaders(raw: readonly string[], headers: HeaderMap, names: Record<string, string>): void {
   let connection: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const { key, name } = spelling(raw[i]!);
+    const { key, name } = headerSpelling(raw[i]!);
     const v = raw[i + 1]!;
     if (HOP_BY_HOP.has(key)) {
       if (key === 'connection') connection = connection === undefined ? v : `${connection},${v}`;
