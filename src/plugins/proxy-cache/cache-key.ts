@@ -35,25 +35,25 @@ const digests = new Map<string, string>();
 const MAX_DIGESTS = 10_000;
 
 /**
- * The inputs and digest of the last key made without vary headers: then the key depends on these
- * five strings and the instance's settings alone (the query is part of `requestUri`).
+ * The last key made without vary headers: then the key depends on these five strings and the
+ * instance's settings alone (the query is part of `requestUri`).
  */
-let last: { input: CacheKeyInput; varyQuery: readonly string[] | null | undefined; ignoreUriCase: boolean; digest: string } | null = null;
+let last: {
+  consumerId: string | null; routeId: string | null; method: string; requestUri: string; httpVersion: string;
+  varyQuery: readonly string[] | null | undefined; ignoreUriCase: boolean; digest: string;
+} | null = null;
 
 export function cacheKey(input: CacheKeyInput, varyQuery: readonly string[] | null | undefined,
   varyHeaders: readonly string[] | null | undefined, ignoreUriCase: boolean): string {
   const headerFree = !varyHeaders || varyHeaders.length === 0;
-  if (headerFree && last !== null && last.varyQuery === varyQuery && last.ignoreUriCase === ignoreUriCase) {
-    const l = last.input;
-    if (l.requestUri === input.requestUri && l.method === input.method && l.routeId === input.routeId
-      && l.consumerId === input.consumerId && l.httpVersion === input.httpVersion) return last.digest;
-  }
+  const l = last;
+  if (headerFree && l !== null && l.requestUri === input.requestUri && l.method === input.method
+    && l.routeId === input.routeId && l.consumerId === input.consumerId && l.httpVersion === input.httpVersion
+    && l.varyQuery === varyQuery && l.ignoreUriCase === ignoreUriCase) return l.digest;
   const digest = keyDigest(input, varyQuery, varyHeaders, ignoreUriCase);
   if (headerFree) {
-    last = {
-      input: { consumerId: input.consumerId, routeId: input.routeId, method: input.method, requestUri: input.requestUri, httpVersion: input.httpVersion, query: {}, headers: {} },
-      varyQuery, ignoreUriCase, digest,
-    };
+    const { consumerId, routeId, method, requestUri, httpVersion } = input;
+    last = { consumerId, routeId, method, requestUri, httpVersion, varyQuery, ignoreUriCase, digest };
   }
   return digest;
 }
