@@ -91,7 +91,9 @@ function loadedEntities(config: Config): Record<string, Record<string, unknown>>
 
 function applyResultReply(r: ApplyResult): Reply {
   switch (r.kind) {
-    case 'applied': return reply(201, loadedEntities(r.loaded.config));
+    case 'applied':
+      return r.rendered === undefined ? reply(201, loadedEntities(r.loaded.config))
+        : { status: 201, text: { contentType: 'application/json; charset=utf-8', body: r.rendered } };
     case 'unchanged': return { status: 304 };
     case 'invalid': return reply(400, r.error);
     case 'busy': return reply(429, { message: 'Currently loading previous configuration' }, { 'Retry-After': String(r.retryAfter ?? 1) });
@@ -106,7 +108,10 @@ async function postConfig(ctx: AdminContext): Promise<Reply> {
   const input = configFromRequest(ctx);
   if ('error' in input) return input.error;
   try {
-    return applyResultReply(await ctx.backend.applyConfig(input.config, { checkHash, flattenErrors }));
+    // The 201 body of a large config takes tens of ms to write out: the primary does it while the
+    // workers compile.
+    const render = (config: Config) => JSON.stringify(loadedEntities(config));
+    return applyResultReply(await ctx.backend.applyConfig(input.config, { checkHash, flattenErrors, render }));
   } catch {
     return unexpectedError();
   }

@@ -30,7 +30,8 @@ export interface DeclarativeConfigErrorBody {
 
 /** The outcome of `applyConfig`, one case per row of Kong's `POST /config` table. */
 export type ApplyResult =
-  | { kind: 'applied'; loaded: LoadedConfig }
+  /** `rendered`: what `options.render` made of the config while the workers compiled it. */
+  | { kind: 'applied'; loaded: LoadedConfig; rendered?: string }
   /** `check_hash` was set and the submitted config has the current hash → 304. */
   | { kind: 'unchanged' }
   /** Parse or validation failure → 400 with the body as given. */
@@ -101,9 +102,10 @@ export interface AdminBackend {
   /**
    * Validates and loads a declarative config. `body` is the config as text (YAML or JSON; the
    * hash is computed over this text) or an already-parsed object (a JSON body that carried
-   * `_format_version` itself).
+   * `_format_version` itself). `render` (the 201 body) runs while the workers compile, when the
+   * primary would otherwise wait; its text comes back as `rendered`.
    */
-  applyConfig(body: string | object, options: { checkHash: boolean; flattenErrors: boolean }): Promise<ApplyResult>;
+  applyConfig(body: string | object, options: { checkHash: boolean; flattenErrors: boolean; render?: (config: Config) => string }): Promise<ApplyResult>;
 
   /** Plugins this node can run (Kong's `loaded_plugins`), by name. */
   readonly plugins: ReadonlyMap<string, PluginDefinition>;

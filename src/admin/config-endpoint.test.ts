@@ -141,6 +141,16 @@ describe('POST /config outcomes', () => {
     ]);
   });
 
+  test('201 is the same JSON whether the backend rendered it while its workers compiled or not', async () => {
+    const rendered = await post('/config', YAML_CONFIG, 'application/yaml');
+    const loaded = backend.loaded!;
+    const plain = await outcome({ kind: 'applied', loaded });
+    assert.equal(plain.status, 201);
+    assert.equal(plain.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(plain.text, rendered.text);
+    assert.equal(plain.headers.get('content-length'), rendered.headers.get('content-length'));
+  });
+
   test('304 with an empty body when the hash is unchanged', async () => {
     const r = await outcome({ kind: 'unchanged' });
     assert.equal(r.status, 304);

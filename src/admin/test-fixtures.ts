@@ -167,11 +167,12 @@ export function fakeBackend(config: Config | null = fixtureConfig()): FakeBacken
     health: new Map(),
     current() { return b.loaded; },
     async applyConfig(body, options) {
-      b.applyCalls.push({ body, options });
+      b.applyCalls.push({ body, options: { checkHash: options.checkHash, flattenErrors: options.flattenErrors } });
       if (b.nextApply) return b.nextApply(body);
       const loaded: LoadedConfig = { config: fixtureConfig(), hash: 'b'.repeat(32), loadedAt: 2, source: 'admin' };
       b.loaded = loaded;
-      return { kind: 'applied', loaded };
+      // As the supervisor: the 201 body rendered by the Admin API's own function.
+      return { kind: 'applied', loaded, rendered: options.render?.(loaded.config) };
     },
     plugins: new Map([[FAKE_KEY_AUTH.name, FAKE_KEY_AUTH], [FAKE_RATE_LIMITING.name, FAKE_RATE_LIMITING]]),
     upstreamHealth(id) { return b.health.get(id) ?? null; },

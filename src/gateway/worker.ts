@@ -35,7 +35,8 @@ export interface WorkerInit {
 }
 
 export type PrimaryToWorker =
-  | { t: 'config'; seq: number; config: Config; hash: string }
+  /** `json`: the validated, normalized Config as JSON text (see the supervisor's configJson). */
+  | { t: 'config'; seq: number; json: string; hash: string }
   /** One descriptor of proxy listener `index` (sent with the socket handle; see proxy-sockets.ts). */
   | { t: 'socket'; index: number; copy: number; port: number }
   | { t: 'health'; upstream: string; target: string; healthy: boolean }
@@ -142,7 +143,7 @@ export async function runWorker(init: WorkerInit): Promise<void> {
       case 'config': {
         let next: Snapshot;
         try {
-          next = compileSnapshot(msg.config, { previous: snapshot, plugins: registry, log: plog, hash: msg.hash, activeHealthchecks: false });
+          next = compileSnapshot(JSON.parse(msg.json) as Config, { previous: snapshot, plugins: registry, log: plog, hash: msg.hash, activeHealthchecks: false });
         } catch (err) {
           log.error({ err }, 'config compile failed');
           send({ t: 'ack', seq: msg.seq, hash: msg.hash, error: (err as Error).message });

@@ -128,7 +128,14 @@ test('POST /config: 201, 304 with check_hash, 400 refused whole while the old co
   const good = { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ name: 'r', paths: ['/v1'] }] }] };
   const r1 = await g.postConfig(good);
   assert.equal(r1.status, 201);
-  await r1.arrayBuffer();
+  // Kong's 201 body: the loaded entities by collection and id (made while the workers compiled).
+  assert.equal(r1.headers.get('content-type'), 'application/json; charset=utf-8');
+  const loaded = await r1.json() as { services: Record<string, { id: string; name: string; port: number }>; routes: Record<string, { paths: string[]; service: { id: string } }> };
+  const [service] = Object.values(loaded.services);
+  assert.equal(service?.name, 's');
+  assert.equal(service?.port, u.port);
+  assert.equal(loaded.services[service.id], service);
+  assert.deepEqual(Object.values(loaded.routes).map((r) => [r.paths, r.service.id]), [[['/v1'], service.id]]);
   // Both workers serve it as soon as POST /config answered.
   for (let i = 0; i < 10; i++) assert.equal((await fetch(`${g.proxy}/v1`)).status, 200);
   const r2 = await g.postConfig(good, '?check_hash=1');
@@ -142,6 +149,29 @@ test('POST /config: 201, 304 with check_hash, 400 refused whole while the old co
   assert.equal(err.flattened_errors[0]!.entity_type, 'service');
   assert.ok(err.flattened_errors[0]!.errors.some((e) => e.field === 'host' && e.message === 'required field missing'));
   assert.equal((await fetch(`${g.proxy}/v1`)).status, 200, 'old config still serving');
+  const hashBefore = (await (await fetch(`${g.admin}/status`)).json() as { configuration_hash: string }).configuration_hash;
+  // Valid, but its certificate cannot be loaded: the primary's compile (which overlaps the
+  // workers') fails, every worker refuses it too, and the old config keeps serving on both.
+  const unloadable = {
+    _format_version: '3.0',
+    services: [{ name: 's2', url: u.url, routes: [{ name: 'r2', paths: ['/v3'] }] }],
+    certificates: [{
+      cert: '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----',
+      key: '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----',
+      snis: [{ name: 'example.test' }],
+    }],
+  };
+  const r4 = await g.postConfig(unloadable);
+  assert.equal(r4.status, 400);
+  const err4 = await r4.json() as { code: number; message: string };
+  assert.equal(err4.code, 14);
+  assert.match(err4.message, /asn1|PEM|certificate/i);
+  for (let i = 0; i < 10; i++) {
+    assert.equal((await fetch(`${g.proxy}/v1`)).status, 200, 'old config still serving on every worker');
+    assert.equal((await fetch(`${g.proxy}/v3`)).status, 404);
+  }
+  const hashAfter = (await (await fetch(`${g.admin}/status`)).json() as { configuration_hash: string }).configuration_hash;
+  assert.equal(hashAfter, hashBefore);
   const ready = await fetch(`${g.status}/status/ready`);
   assert.equal(ready.status, 200);
   const st = await (await fetch(`${g.admin}/status`)).json() as { configuration_hash: string };
