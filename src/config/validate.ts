@@ -134,11 +134,32 @@ function checkService(i: Record<string, unknown>, tree: ErrorTree, path: PathSeg
 }
 
 const PROTOCOL_SETS = [['http', 'https', 'ws', 'wss'], ['tcp', 'tls', 'udp'], ['tls_passthrough'], ['grpc', 'grpcs']];
+const DEFAULT_ROUTE_PROTOCOLS = ['http', 'https'];
+
+/** "at least one of" rules of a route by protocol; the messages are made once, not per route. */
+function atLeastOneRule(fields: string[], when: string): { fields: string[]; message: string } {
+  return { fields, message: `must set one of ${quoted(fields)} when 'protocols' is ${when}` };
+}
+const ROUTE_NEEDS = {
+  https: atLeastOneRule(['methods', 'hosts', 'headers', 'paths', 'snis'], "'https'"),
+  http: atLeastOneRule(['methods', 'hosts', 'headers', 'paths'], "'http'"),
+  grpcs: atLeastOneRule(['hosts', 'headers', 'paths', 'snis'], "'grpcs'"),
+  grpc: atLeastOneRule(['hosts', 'headers', 'paths'], "'grpc'"),
+  stream: atLeastOneRule(['sources', 'destinations', 'snis'], "'tcp', 'tls' or 'udp'"),
+  passthrough: { fields: ['snis'], message: "must set snis when 'protocols' is 'tls_passthrough'" },
+};
+
+function usesAny(protocols: readonly string[], set: readonly string[]): boolean {
+  for (const p of protocols) if (set.includes(p)) return true;
+  return false;
+}
 
 function checkRoute(i: Record<string, unknown>, tree: ErrorTree, path: PathSegment[]): void {
-  const protocols = (i.protocols as string[] | undefined) ?? ['http', 'https'];
-  const used = PROTOCOL_SETS.filter((set) => set.some((p) => protocols.includes(p)));
-  if (used.length > 1) {
+  const protocols = (i.protocols as string[] | undefined) ?? DEFAULT_ROUTE_PROTOCOLS;
+  let setsUsed = 0;
+  for (const set of PROTOCOL_SETS) if (usesAny(protocols, set)) setsUsed++;
+  if (setsUsed > 1) {
+    const used = PROTOCOL_SETS.filter((set) => usesAny(protocols, set));
     const sets = used.map((s) => `(${quoted(s.filter((p) => p !== 'ws' && p !== 'wss'))})`).join(', ');
     setFieldError(tree, [...path, 'protocols'], `these sets are mutually exclusive: ${sets}`);
     return;
@@ -149,42 +170,28 @@ function checkRoute(i: Record<string, unknown>, tree: ErrorTree, path: PathSegme
       if (msg) { setFieldError(tree, [...path, 'headers'], msg); return; }
     }
   }
-  if (!isEmpty(i.snis) && !protocols.some((p) => ['grpcs', 'https', 'tls', 'tls_passthrough', 'wss'].includes(p))) {
+  if (!isEmpty(i.snis) && !usesAny(protocols, ['grpcs', 'https', 'tls', 'tls_passthrough', 'wss'])) {
     addEntityError(tree, path, "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'");
   }
   const forbid = (fields: string[], when: string) => {
     for (const f of fields) if (!isEmpty(i[f])) setFieldError(tree, [...path, f], `cannot set '${f}' when 'protocols' is ${when}`);
   };
-  const atLeastOne = (fields: string[], message: string) => {
-    if (fields.every((f) => isEmpty(i[f]))) addEntityError(tree, path, message);
+  const atLeastOne = (rule: { fields: string[]; message: string }) => {
+    for (const f of rule.fields) if (!isEmpty(i[f])) return;
+    addEntityError(tree, path, rule.message);
   };
   const first = protocols[0];
   if (first === 'http' || first === 'https' || first === 'ws' || first === 'wss') {
-    forbid(['sources', 'destinations'], "'http' or 'https'");
-    if (protocols.includes('https') || protocols.includes('wss')) {
-      const f = ['methods', 'hosts', 'headers', 'paths', 'snis'];
-      atLeastOne(f, `must set one of ${quoted(f)} when 'protocols' is 'https'`);
-    } else {
-      const f = ['methods', 'hosts', 'headers', 'paths'];
-      atLeastOne(f, `must set one of ${quoted(f)} when 'protocols' is 'http'`);
-    }
+    if (!isEmpty(i.sources) || !isEmpty(i.destinations)) forbid(['sources', 'destinations'], "'http' or 'https'");
+    atLeastOne(protocols.includes('https') || protocols.includes('wss') ? ROUTE_NEEDS.https : ROUTE_NEEDS.http);
   } else if (first === 'grpc' || first === 'grpcs') {
     if (i.strip_path === true) setFieldError(tree, [...path, 'strip_path'], "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'");
     forbid(['methods', 'sources', 'destinations'], "'grpc' or 'grpcs'");
-    if (protocols.includes('grpcs')) {
-      const f = ['hosts', 'headers', 'paths', 'snis'];
-      atLeastOne(f, `must set one of ${quoted(f)} when 'protocols' is 'grpcs'`);
-    } else {
-      const f = ['hosts', 'headers', 'paths'];
-      atLeastOne(f, `must set one of ${quoted(f)} when 'protocols' is 'grpc'`);
-    }
+    atLeastOne(protocols.includes('grpcs') ? ROUTE_NEEDS.grpcs : ROUTE_NEEDS.grpc);
   } else {
     forbid(['methods', 'hosts', 'paths', 'headers'], "'tcp', 'tls', 'tls_passthrough' or 'udp'");
-    if (protocols.some((p) => p === 'tcp' || p === 'tls' || p === 'udp')) {
-      const f = ['sources', 'destinations', 'snis'];
-      atLeastOne(f, `must set one of ${quoted(f)} when 'protocols' is 'tcp', 'tls' or 'udp'`);
-    }
-    if (protocols.includes('tls_passthrough')) atLeastOne(['snis'], "must set snis when 'protocols' is 'tls_passthrough'");
+    if (protocols.some((p) => p === 'tcp' || p === 'tls' || p === 'udp')) atLeastOne(ROUTE_NEEDS.stream);
+    if (protocols.includes('tls_passthrough')) atLeastOne(ROUTE_NEEDS.passthrough);
   }
 }
 

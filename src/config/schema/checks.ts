@@ -114,6 +114,7 @@ function validatePathChars(path: string): { message: string; code: 'rfc3986' | '
   if (!PATH_CHARS.test(path)) {
     return { message: `invalid path: '${path}' (characters outside of the reserved list of RFC 3986 found)`, code: 'rfc3986' };
   }
+  if (!path.includes('%')) return null;
   const raw = path.replace(/%[0-9A-Fa-f]{2}/g, '___');
   const pct = raw.indexOf('%');
   if (pct !== -1) return { message: `invalid url-encoded value: '${raw.slice(pct, pct + 3)}'`, code: 'percent' };
@@ -130,6 +131,8 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
 /** Kong's router path normalization: decode unreserved %XX, upper-case the rest, drop dot segments. */
 export function normalizeRoutePath(path: string): string {
+  // Nothing to decode and no dot segment: already normal (the common case, checked per route).
+  if (path.charCodeAt(0) === 0x2f && !path.includes('%') && !path.includes('/.')) return path;
   const decoded = path.replace(/%([0-9A-Fa-f]{2})/g, (m, hex: string) => {
     const ch = String.fromCharCode(parseInt(hex, 16));
     return UNRESERVED.test(ch) ? ch : m.toUpperCase();
