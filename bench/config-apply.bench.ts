@@ -3,15 +3,20 @@
  * load (validated by the primary, compiled and swapped in by every worker, 201 after the last ack),
  * with the failed-request count during the swaps and the gateway's own split of each apply; then
  * the memory a worker needs per 1,000 routes and per 1,000 consumers (a fresh gateway per config).
- * A plain script, not a test:
+ * The gateway runs from the build (`dist/turnpike.mjs`, made here if missing), as the image runs it;
+ * the sources through tsx carry tsx's loader and its `__name` wrappers. A plain script, not a test:
  *   node --import tsx bench/config-apply.bench.ts [WORKERS]
  */
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { startGateway } from '../test/harness/gateway-process.ts';
 import { startLoad } from '../test/harness/load.ts';
 
 const workers = Number(process.argv[2] ?? 1);
+const entry = fileURLToPath(new URL('../dist/turnpike.mjs', import.meta.url));
+if (!existsSync(entry)) execFileSync('npm', ['run', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: 'inherit' });
 const upstream = http.createServer((req, res) => { req.resume(); res.end('ok'); });
 await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${(upstream.address() as { port: number }).port}`;
@@ -41,7 +46,7 @@ function workerRss(primaryPid: number): number[] {
 const settle = () => new Promise((r) => setTimeout(r, 3_000));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-const gw = await startGateway({ config: base(0), workers, args: ['--log-level', 'info'] });
+const gw = await startGateway({ config: base(0), workers, args: ['--log-level', 'info'], entry });
 /** The gateway's own split of the last apply (its 'configuration loaded' log line). */
 const lastSplit = (): string => {
   const line = gw.output().split('\n').filter((l) => l.includes('configuration loaded')).at(-1);
@@ -76,7 +81,7 @@ try {
 // Memory: each config in a gateway of its own. RSS does not shrink after a large config is replaced,
 // so differences measured in one gateway across applies say nothing.
 async function rssWith(config: object): Promise<number> {
-  const g = await startGateway({ config, workers });
+  const g = await startGateway({ config, workers, entry });
   try {
     await settle();
     return mean(workerRss(g.child.pid!));

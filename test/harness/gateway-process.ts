@@ -34,6 +34,8 @@ export interface GatewayStartOptions {
   waitReady?: boolean;
   /** Fixed ports (e.g. to restart a gateway where it was); free ones by default. */
   ports?: { proxy: number; admin: number; status: number };
+  /** The entry to run (default: bin/turnpike.js, the sources through tsx); benchmarks pass the build. */
+  entry?: string;
 }
 
 export async function startGateway(opts: GatewayStartOptions = {}): Promise<GatewayProcess> {
@@ -52,7 +54,7 @@ async function startGatewayOnce(opts: GatewayStartOptions): Promise<GatewayProce
   const [proxyPort, adminPort, statusPort] = opts.ports
     ? [opts.ports.proxy, opts.ports.admin, opts.ports.status]
     : [await freePort(), await freePort(), await freePort()];
-  const args = [BIN, 'gateway',
+  const args = [opts.entry ?? BIN, 'gateway',
     '--proxy-listen', `127.0.0.1:${proxyPort}`,
     '--admin-listen', `127.0.0.1:${adminPort}`,
     '--status-listen', `127.0.0.1:${statusPort}`,
