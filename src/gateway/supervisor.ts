@@ -135,8 +135,8 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   };
 
   /**
-   * A config as the workers receive it: JSON text, which V8 writes as one string and a worker's
-   * JSON.parse reads back faster than the structured clone of the same records (BENCHMARKS.md).
+   * A config as the workers receive it: JSON text, made once for all of them (the structured clone
+   * of the records ran once per worker); for one worker the two cost about the same (BENCHMARKS.md).
    */
   const configJson = (loaded: LoadedConfig): string => JSON.stringify(loaded.config);
 
