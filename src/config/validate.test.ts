@@ -277,6 +277,23 @@ routes:
   assert.equal(e.message.includes('[2]') , false);
 });
 
+test('route fields a protocol family forbids, and the fields it needs', () => {
+  const e = fail({ _format_version: '3.0', routes: [
+    { protocols: ['http'], paths: ['/a'], sources: [{ ip: '10.0.0.1' }] },
+    { protocols: ['grpc'], paths: ['/b'], methods: ['GET'] },
+    { protocols: ['tcp'], paths: ['/c'], destinations: [{ port: 80 }] },
+    { protocols: ['tcp'] },
+    { protocols: ['grpcs'] },
+  ] });
+  assert.deepEqual(e.fields.routes, [
+    { sources: "cannot set 'sources' when 'protocols' is 'http' or 'https'" },
+    { methods: "cannot set 'methods' when 'protocols' is 'grpc' or 'grpcs'" },
+    { paths: "cannot set 'paths' when 'protocols' is 'tcp', 'tls', 'tls_passthrough' or 'udp'" },
+    { '@entity': ["must set one of 'sources', 'destinations', 'snis' when 'protocols' is 'tcp', 'tls' or 'udp'"] },
+    { '@entity': ["must set one of 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'grpcs'"] },
+  ]);
+});
+
 test('consumer needs username or custom_id', () => {
   const e = fail({ _format_version: '3.0', consumers: [{ username: 'ok' }, { tags: ['t1'] }] });
   assert.deepEqual(e.fields, { consumers: [null, { '@entity': ["at least one of these fields must be non-empty: 'custom_id', 'username'"] }] });
