@@ -148,6 +148,12 @@ const ROUTE_NEEDS = {
   stream: atLeastOneRule(['sources', 'destinations', 'snis'], "'tcp', 'tls' or 'udp'"),
   passthrough: { fields: ['snis'], message: "must set snis when 'protocols' is 'tls_passthrough'" },
 };
+/** Fields a route of each protocol family must leave empty. */
+const ROUTE_FORBIDS = {
+  http: { fields: ['sources', 'destinations'], when: "'http' or 'https'" },
+  grpc: { fields: ['methods', 'sources', 'destinations'], when: "'grpc' or 'grpcs'" },
+  stream: { fields: ['methods', 'hosts', 'paths', 'headers'], when: "'tcp', 'tls', 'tls_passthrough' or 'udp'" },
+};
 
 function usesAny(protocols: readonly string[], set: readonly string[]): boolean {
   for (const p of protocols) if (set.includes(p)) return true;
@@ -173,8 +179,8 @@ function checkRoute(i: Record<string, unknown>, tree: ErrorTree, path: PathSegme
   if (!isEmpty(i.snis) && !usesAny(protocols, ['grpcs', 'https', 'tls', 'tls_passthrough', 'wss'])) {
     addEntityError(tree, path, "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'");
   }
-  const forbid = (fields: string[], when: string) => {
-    for (const f of fields) if (!isEmpty(i[f])) setFieldError(tree, [...path, f], `cannot set '${f}' when 'protocols' is ${when}`);
+  const forbid = (rule: { fields: string[]; when: string }) => {
+    for (const f of rule.fields) if (!isEmpty(i[f])) setFieldError(tree, [...path, f], `cannot set '${f}' when 'protocols' is ${rule.when}`);
   };
   const atLeastOne = (rule: { fields: string[]; message: string }) => {
     for (const f of rule.fields) if (!isEmpty(i[f])) return;
@@ -182,14 +188,14 @@ function checkRoute(i: Record<string, unknown>, tree: ErrorTree, path: PathSegme
   };
   const first = protocols[0];
   if (first === 'http' || first === 'https' || first === 'ws' || first === 'wss') {
-    if (!isEmpty(i.sources) || !isEmpty(i.destinations)) forbid(['sources', 'destinations'], "'http' or 'https'");
+    forbid(ROUTE_FORBIDS.http);
     atLeastOne(protocols.includes('https') || protocols.includes('wss') ? ROUTE_NEEDS.https : ROUTE_NEEDS.http);
   } else if (first === 'grpc' || first === 'grpcs') {
     if (i.strip_path === true) setFieldError(tree, [...path, 'strip_path'], "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'");
-    forbid(['methods', 'sources', 'destinations'], "'grpc' or 'grpcs'");
+    forbid(ROUTE_FORBIDS.grpc);
     atLeastOne(protocols.includes('grpcs') ? ROUTE_NEEDS.grpcs : ROUTE_NEEDS.grpc);
   } else {
-    forbid(['methods', 'hosts', 'paths', 'headers'], "'tcp', 'tls', 'tls_passthrough' or 'udp'");
+    forbid(ROUTE_FORBIDS.stream);
     if (protocols.some((p) => p === 'tcp' || p === 'tls' || p === 'udp')) atLeastOne(ROUTE_NEEDS.stream);
     if (protocols.includes('tls_passthrough')) atLeastOne(ROUTE_NEEDS.passthrough);
   }
