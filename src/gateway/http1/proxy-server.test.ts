@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import { ProxyHttpServer, type ProxyServerOptions } from './proxy-server.ts';
 import type { ProxyResponse } from './proxy-response.ts';
 import { rawExchange } from '../../../test/harness/raw-client.ts';
+import { HTTPParser, METHOD_BY_NUMBER, kOnHeadersComplete } from '../../net/llhttp.ts';
 
 type Handler = (req: IncomingMessage, res: ProxyResponse) => void;
 
@@ -275,5 +276,92 @@ test('bodies next to their head: small and large, Buffer and string (UTF-8), kee
     assert.ok(small.includes(Buffer.from('X-Latin1: caf\xe9\r\n', 'latin1')), 'a latin1 header value keeps its byte');
     assert.equal(bodyOf(await fetchRaw('/text')).toString('utf8'), 'héllo ✓');
     assert.ok(bodyOf(await fetchRaw('/big')).equals(big));
+  } finally { await s.close(); }
+});
+
+/** What llhttp alone makes of `bytes`: the request it parsed, or null if it refuses them. */
+function llhttpReads(bytes: Buffer): { method: string; url: string; version: string; rawHeaders: string[] } | null {
+  const p = new HTTPParser();
+  p.initialize(HTTPParser.REQUEST, {}, OPTIONS.maxHeaderSize, 0);
+  let seen: { method: string; url: string; version: string; rawHeaders: string[] } | null = null;
+  p[kOnHeadersComplete] = (major: number, minor: number, headers: string[], method: number, url: string) => {
+    seen = { method: METHOD_BY_NUMBER[method]!, url, version: `${major}.${minor}`, rawHeaders: headers };
+    return 0;
+  };
+  const ret = p.execute(bytes);
+  p.close();
+  return typeof ret === 'number' ? seen : null;
+}
+
+test('every head means what llhttp makes of it, whether JavaScript or llhttp reads it', async () => {
+  const s = await serve((req, res) => {
+    const seen = { method: req.method, url: req.url, version: req.httpVersion, rawHeaders: req.rawHeaders };
+    res.writeHead(200, ['Content-Length', '0', 'X-Seen', Buffer.from(JSON.stringify(seen), 'latin1').toString('base64'), 'Connection', 'close']);
+    res.end();
+  });
+  const heads = [
+    // Read in JavaScript.
+    'GET /a?b=c&d=%20 HTTP/1.1\r\nHost: h\r\nX-A:  b c  \r\nX-B:\tq\t\r\nX-Empty:\r\nX-High: \xe9\xff\r\n\r\n',
+    'DELETE /x HTTP/1.1\r\nHost: h\r\nConnection: Keep-Alive\r\n\r\n',
+    'OPTIONS /x HTTP/1.1\r\nhost: h\r\nhost: second\r\nX-Colon: a:b\r\n\r\n',
+    'HEAD / HTTP/1.1\r\nHost: h\r\n\r\n',
+    // Read by llhttp.
+    'GET /x HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n',
+    'GET http://h/abs HTTP/1.1\r\nHost: h\r\n\r\n',
+    'GET /x HTTP/1.0\r\nHost: h\r\n\r\n',
+    'GET /x HTTP/1.1\r\nHost: h\r\nConnection: close, x-a\r\n\r\n',
+    'POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+    // Refused by llhttp: a 400.
+    'GET /caf\xe9 HTTP/1.1\r\nHost: h\r\n\r\n',
+    'GET /x HTTP/1.1\r\nHost: h\nX-A: b\r\n\r\n',
+    'GET /x HTTP/1.1\r\nHost: h\r\nX-Sp : v\r\n\r\n',
+    'GET /x HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n',
+    'GET /x HTTP/1.1\r\nHost: h\r\nX-A: a\rb\r\n\r\n',
+    'GET /x HTTP/1.1\r\nHost: h\r\nX-A: a\x01\r\n\r\n',
+    'GET /x HTTP/1.1\r\nHost: h\r\nX-A: \x7f\r\n\r\n',
+    'get /x HTTP/1.1\r\nHost: h\r\n\r\n',
+    'GETX /x HTTP/1.1\r\nHost: h\r\n\r\n',
+    'GET /x HTTP/1.2\r\nHost: h\r\n\r\n',
+    'GET /a b HTTP/1.1\r\nHost: h\r\n\r\n',
+  ];
+  let refused = 0;
+  try {
+    for (const head of heads) {
+      const bytes = Buffer.from(head, 'latin1');
+      const expected = llhttpReads(bytes);
+      const r = await rawExchange(s.port, bytes);
+      if (expected === null) {
+        refused++;
+        assert.match(r.data, /^HTTP\/1\.1 400 /, JSON.stringify(head));
+        continue;
+      }
+      const m = /\r\nX-Seen: ([A-Za-z0-9+/=]+)\r\n/.exec(r.data);
+      assert.ok(m, `${JSON.stringify(head)} got ${JSON.stringify(r.data)}`);
+      assert.deepEqual(JSON.parse(Buffer.from(m[1]!, 'base64').toString('latin1')), expected, JSON.stringify(head));
+    }
+    assert.equal(refused, 11);
+    assert.equal(s.errors.length, refused);
+  } finally { await s.close(); }
+});
+
+test('plain and other heads mixed on one connection: pipelined, split across reads, nothing read after a close', async () => {
+  const seen: string[] = [];
+  const s = await serve((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push(`${req.method} ${req.url} ${Buffer.concat(chunks).toString()}`);
+      res.writeHead(200, ['Content-Length', '0']);
+      res.end();
+    });
+  });
+  try {
+    const r = await rawExchange(s.port, [
+      'GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabcGET /3 HTTP/1.1\r\nHo',
+      'st: h\r\n\r\nGET /4 HTTP/1.1\r\nHost: h\r\n\r\n\r\nGET /5 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /6 HTTP/1.1\r\nHost: h\r\n\r\n',
+    ], { gapMs: 30 });
+    assert.deepEqual(seen, ['GET /1 ', 'POST /2 abc', 'GET /3 ', 'GET /4 ', 'GET /5 ']);
+    assert.deepEqual(statusesOf(r.data), [200, 200, 200, 200, 200]);
+    assert.equal(r.closedByPeer, true);
   } finally { await s.close(); }
 });

@@ -1,8 +1,10 @@
 /**
  * @module gateway/http1/proxy-server
- * The proxy listener's HTTP/1.1 server for plain TCP: `net` sockets read straight into llhttp (the
- * parser node:http uses, through `_http_common`), requests as node:http IncomingMessages (bodies
- * stream with backpressure), answers through ProxyResponse. node:http's server costs ~11 µs a
+ * The proxy listener's HTTP/1.1 server for plain TCP: each read lands in one buffer shared by the
+ * worker's connections (net's `onread` mode); the head of a plain bodiless request is read there in
+ * JavaScript, everything else goes to llhttp (the parser node:http uses, through `_http_common`).
+ * Requests are node:http IncomingMessages (bodies stream with backpressure), answers go through
+ * ProxyResponse. node:http's server costs ~11 µs a
  * request more (BENCHMARKS.md); what it gave us is here, in the same words on the wire:
  * keep-alive, pipelining (answered in order, one at a time), `Expect: 100-continue`, the Host
  * check, the header/request/keep-alive timeouts (checked by one timer for all connections),
@@ -37,6 +39,42 @@ const MAX_HEADER_ENTRIES = 4000;
 /** Parsed requests waiting behind the one being answered, before reading stops. */
 const MAX_PIPELINED = 32;
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
+/**
+ * Where net.Socket keeps an `onread` buffer and its callback (Node's private symbols, found on a
+ * probe socket by their descriptions). An accepted socket can only get this mode through them: the
+ * server creates its sockets itself. Not found (another Node): llhttp reads the socket, as before.
+ */
+const USER_READS = ((): { buffer: symbol; callback: symbol } | null => {
+  const marker = Buffer.alloc(1);
+  const probe = new net.Socket({ onread: { buffer: marker, callback: noop } } as net.SocketConstructorOpts);
+  let buffer: symbol | null = null;
+  let callback: symbol | null = null;
+  for (const sym of Object.getOwnPropertySymbols(probe)) {
+    const v = (probe as unknown as Record<symbol, unknown>)[sym];
+    if (v === marker && sym.description === 'kBuffer') buffer = sym;
+    else if (v === noop && sym.description === 'kBufferCb') callback = sym;
+  }
+  probe.destroy();
+  return buffer !== null && callback !== null ? { buffer, callback } : null;
+})();
+
+/**
+ * Every read of every connection of this worker lands here, and is parsed (or copied) before the
+ * callback returns: nothing may keep a view of it. Reads are delivered one at a time.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+/** Heads up to this size (with their blank line) may be read in JavaScript; larger ones go to llhttp and its limits. */
+const PLAIN_HEAD_MAX = 8 * 1024;
+/**
+ * The heads read in JavaScript, whole: a bodiless method, an origin-form target of printable
+ * ASCII, HTTP/1.1, then lines of a token, a colon and a value without control characters but tab.
+ * One pass, and nothing allocated; a value holds no CR, so it is linear.
+ */
+const PLAIN_HEAD = /^(?:GET|HEAD|DELETE|OPTIONS) \/[!-~]* HTTP\/1\.1(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[\t\x20-\x7e\x80-\xff]*)*$/;
+const VERSION_SUFFIX = ' HTTP/1.1'.length;
+/** Buffer's own latin1 decoder (what `toString('latin1', a, b)` ends in, without its checks). */
+type LatinSlicing = Buffer & { latin1Slice(start: number, end: number): string };
 
 export class ProxyHttpServer extends net.Server {
   readonly options: ProxyServerOptions;
@@ -98,6 +136,10 @@ class ClientConnection implements ResponseOwner {
   readonly #server: ProxyHttpServer;
   #parser: LlhttpParser | null;
   #consumed = false;
+  /** Reads arrive in READ_BUFFER (the `onread` mode); plain heads are read in JavaScript. */
+  #userReads = false;
+  /** A request said the connection ends after it: nothing after it is read. */
+  #lastRequest = false;
   /** The request being answered, its response, and the requests parsed behind it. */
   #current: IncomingMessage | null = null;
   #currentRes: ProxyResponse | null = null;
@@ -142,8 +184,16 @@ class ClientConnection implements ResponseOwner {
     socket.on('close', this.#onClose);
     socket.on('pause', this.#onPause);
     socket.on('resume', this.#onResume);
-    const handle = (socket as unknown as { _handle?: { isStreamBase?: boolean; _consumed?: boolean } })._handle;
-    if (handle?.isStreamBase && !handle._consumed) {
+    const handle = (socket as unknown as { _handle?: { isStreamBase?: boolean; _consumed?: boolean; useUserBuffer?(b: Buffer): void } })._handle;
+    if (USER_READS !== null && handle?.isStreamBase && !handle._consumed && typeof handle.useUserBuffer === 'function') {
+      // No read has been delivered yet (that happens on a later turn of the loop), so every byte
+      // of this connection comes through #onRead.
+      const slots = socket as unknown as Record<symbol, unknown>;
+      slots[USER_READS.buffer] = READ_BUFFER;
+      slots[USER_READS.callback] = this.#onRead;
+      handle.useUserBuffer(READ_BUFFER);
+      this.#userReads = true;
+    } else if (handle?.isStreamBase && !handle._consumed) {
       // The parser reads the socket itself: no 'data' events, no Buffer per read.
       handle._consumed = true;
       this.#consumed = true;
@@ -195,21 +245,29 @@ class ClientConnection implements ResponseOwner {
 
   #onHeadersComplete = (major: number, minor: number, headers: string[] | undefined, method: number, url: string | undefined,
     _status: unknown, _message: unknown, upgrade: boolean, keepAlive: boolean): number => {
-    this.#headDone = true;
     const lines = headers ?? this.#partialHeaders;
     if (headers === undefined) this.#partialHeaders = [];
     if (lines.length > MAX_HEADER_ENTRIES) lines.length = MAX_HEADER_ENTRIES;
+    const target = url ?? this.#partialUrl;
+    this.#partialUrl = '';
+    this.#onHead(major, minor, lines, METHOD_BY_NUMBER[method] ?? 'GET', target, upgrade, keepAlive);
+    return 0;
+  };
+
+  /** A request's head, from llhttp or from #readPlainHead: its IncomingMessage, answered now or queued. */
+  #onHead(major: number, minor: number, lines: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): void {
+    this.#headDone = true;
+    if (!keepAlive) this.#lastRequest = true;
     const req = new IncomingMessage(this.socket);
     req.httpVersionMajor = major;
     req.httpVersionMinor = minor;
     req.httpVersion = major === 1 && minor === 1 ? '1.1' : `${major}.${minor}`;
-    req.method = METHOD_BY_NUMBER[method] ?? 'GET';
-    req.url = url ?? this.#partialUrl;
-    this.#partialUrl = '';
+    req.method = method;
+    req.url = url;
     (req as { upgrade?: boolean }).upgrade = upgrade;
     (req as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(lines, lines.length);
     this.#parsing = req;
-    if (upgrade) { this.#upgrade = req; return 0; }
+    if (upgrade) { this.#upgrade = req; return; }
     if (this.#current === null && this.#waiting.length === 0) {
       this.#dispatch(req, keepAlive);
     } else {
@@ -217,8 +275,7 @@ class ClientConnection implements ResponseOwner {
       this.#waitingKeepAlive.push(keepAlive);
       if (this.#waiting.length >= MAX_PIPELINED) { this.#queueFull = true; this.socket.pause(); }
     }
-    return 0;
-  };
+  }
 
   #onBody = (chunk: Buffer): void => {
     const req = this.#parsing;
@@ -235,6 +292,89 @@ class ClientConnection implements ResponseOwner {
     req.push(null);
   };
 
+  /**
+   * One read, in READ_BUFFER (`onread` mode). Between messages, whole heads of plain requests are
+   * read here; from the first byte of anything else, llhttp parses until that message's end.
+   */
+  #onRead = (n: number, buf: Buffer): boolean => {
+    // Reading stopped for good: what came with the last read is not parsed either.
+    if (this.#stopped) return true;
+    let at = 0;
+    while (at < n && !this.#inMessage && this.#upgrade === null) {
+      if (this.#lastRequest || this.#stopped) {
+        // Bytes after a request that asked to close (llhttp's HPE_CLOSED_CONNECTION): ignored.
+        this.#stopReading();
+        return true;
+      }
+      const next = this.#readPlainHead(buf, at, n);
+      if (next === -1) break;
+      at = next;
+    }
+    if (at >= n || this.#reported) return true;
+    const p = this.#parser;
+    if (p === null) return true;
+    const data = buf.subarray(at, n);
+    this.#afterExecute(p.execute(data), data);
+    return true;
+  };
+
+  /**
+   * The head at `at` if it is whole in this read and plain: GET, HEAD, DELETE or OPTIONS of an
+   * origin-form target over HTTP/1.1, token names, no control characters, no Content-Length,
+   * Transfer-Encoding or Upgrade, `Connection` absent, `keep-alive` or `close`. Such a request has
+   * no body and means the same to every parser. Returns where the next message starts, or -1 for
+   * llhttp to parse this one (it answers every other case, malformed ones included). llhttp's
+   * binding costs ~2 µs a request more (four calls from C++, the header array built there).
+   */
+  #readPlainHead(buf: Buffer, at: number, n: number): number {
+    // Only these methods start with G, H, D or O: anything else goes to llhttp undecoded.
+    const first = buf[at];
+    if (first !== 0x47 && first !== 0x48 && first !== 0x44 && first !== 0x4f) return -1;
+    const text = (buf as LatinSlicing).latin1Slice(at, Math.min(n, at + PLAIN_HEAD_MAX));
+    const end = text.indexOf('\r\n\r\n');
+    if (end === -1) return -1;
+    const head = text.slice(0, end);
+    if (!PLAIN_HEAD.test(head)) return -1;
+    let lineEnd = head.indexOf('\r\n');
+    if (lineEnd === -1) lineEnd = end;
+    const sp = head.indexOf(' ');
+    const lines: string[] = [];
+    let keepAlive = true;
+    for (let i = lineEnd + 2; i < end;) {
+      let e = head.indexOf('\r\n', i);
+      if (e === -1) e = end;
+      const colon = head.indexOf(':', i);
+      const name = head.slice(i, colon);
+      let a = colon + 1;
+      let b = e;
+      while (a < b && (head.charCodeAt(a) === 32 || head.charCodeAt(a) === 9)) a++;
+      while (b > a && (head.charCodeAt(b - 1) === 32 || head.charCodeAt(b - 1) === 9)) b--;
+      const value = head.slice(a, b);
+      const len = name.length;
+      if (len === 14 || len === 17 || len === 7 || len === 10) {
+        const lower = name.toLowerCase();
+        if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'upgrade') return -1;
+        if (lower === 'connection') {
+          const v = value.toLowerCase();
+          if (v === 'close') keepAlive = false;
+          else if (v !== 'keep-alive') return -1;
+        }
+      }
+      lines.push(name, value);
+      if (lines.length > MAX_HEADER_ENTRIES) return -1;
+      i = e + 2;
+    }
+    this.#onHead(1, 1, lines, head.slice(0, sp), head.slice(sp + 1, lineEnd - VERSION_SUFFIX), false, keepAlive);
+    // No body: the message is complete with its head (what llhttp's onMessageComplete does).
+    const req = this.#parsing;
+    if (req !== null) {
+      this.#parsing = null;
+      req.complete = true;
+      req.push(null);
+    }
+    return at + end + 4;
+  }
+
   #onExecute = (ret: number | LlhttpError): void => {
     this.#afterExecute(ret, null);
   };
@@ -247,7 +387,8 @@ class ClientConnection implements ResponseOwner {
 
   #afterExecute(ret: number | LlhttpError, data: Buffer | null): void {
     if (typeof ret !== 'number') {
-      ret.rawPacket = data ?? this.#parser?.getCurrentBuffer();
+      // A copy: `data` may be a view of READ_BUFFER, and the failure may be answered later.
+      ret.rawPacket = data !== null ? Buffer.from(data) : this.#parser?.getCurrentBuffer();
       // Bytes after a request that asked to close: the answer goes out, the rest is ignored.
       if (ret.code === 'HPE_CLOSED_CONNECTION') { this.#stopReading(); return; }
       this.#fail(ret);
@@ -426,7 +567,13 @@ class ClientConnection implements ResponseOwner {
       return;
     }
     const buffer = data ?? this.#parser!.getCurrentBuffer();
-    const head = buffer.subarray(parsed);
+    // A copy: `data` may be a view of READ_BUFFER.
+    const head = Buffer.from(buffer.subarray(parsed));
+    if (this.#userReads) {
+      // The handle stays in `onread` mode: from now on each read is copied into the socket's
+      // Readable, where the upgrade handler reads it as from any socket.
+      (socket as unknown as Record<symbol, unknown>)[USER_READS!.callback] = (n: number, b: Buffer): boolean => socket.push(Buffer.from(b.subarray(0, n)));
+    }
     this.#server.forget(this);
     this.#releaseParser();
     this.#parsing = null;
