@@ -60,12 +60,14 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  * What to load, in Kong's order: a JSON object that is itself a config (has `_format_version`),
  * else a `config` field (JSON or form), else the raw body; nothing at all is a 400.
  */
-function configFromRequest(ctx: AdminContext): { config: string | object } | { error: Reply } {
+function configFromRequest(ctx: AdminContext): { config: string | object; hashOf?: Buffer } | { error: Reply } {
   const p = ctx.bodyParams;
   if (p.kind === 'json' && isRecord(p.value)) {
     if (p.value._format_version !== undefined) {
       const { check_hash: _c, flatten_errors: _f, ...config } = p.value;
-      return { config };
+      // Kong reads such a body as declarative text and hashes it as sent; it is also ~15x cheaper
+      // than hashing the parsed object's canonical JSON (60 ms for 10,000 services, 190 cold).
+      return { config, hashOf: ctx.body };
     }
     const field = p.value.config;
     if (typeof field === 'string' || isRecord(field)) return { config: field };
@@ -111,7 +113,7 @@ async function postConfig(ctx: AdminContext): Promise<Reply> {
     // The 201 body of a large config takes tens of ms to write out: the primary does it while the
     // workers compile.
     const render = (config: Config) => JSON.stringify(loadedEntities(config));
-    return applyResultReply(await ctx.backend.applyConfig(input.config, { checkHash, flattenErrors, render }));
+    return applyResultReply(await ctx.backend.applyConfig(input.config, { checkHash, flattenErrors, hashOf: input.hashOf, render }));
   } catch {
     return unexpectedError();
   }

@@ -102,10 +102,11 @@ export interface AdminBackend {
   /**
    * Validates and loads a declarative config. `body` is the config as text (YAML or JSON; the
    * hash is computed over this text) or an already-parsed object (a JSON body that carried
-   * `_format_version` itself). `render` (the 201 body) runs while the workers compile, when the
-   * primary would otherwise wait; its text comes back as `rendered`.
+   * `_format_version` itself). `hashOf`: the bytes the hash is computed over instead (that JSON
+   * body as sent: Kong hashes the raw body then). `render` (the 201 body) runs while the workers
+   * compile, when the primary would otherwise wait; its text comes back as `rendered`.
    */
-  applyConfig(body: string | object, options: { checkHash: boolean; flattenErrors: boolean; render?: (config: Config) => string }): Promise<ApplyResult>;
+  applyConfig(body: string | object, options: { checkHash: boolean; flattenErrors: boolean; hashOf?: Buffer; render?: (config: Config) => string }): Promise<ApplyResult>;
 
   /** Plugins this node can run (Kong's `loaded_plugins`), by name. */
   readonly plugins: ReadonlyMap<string, PluginDefinition>;

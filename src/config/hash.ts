@@ -1,7 +1,7 @@
 /**
  * @module config/hash
  * The configuration hash Kong reports (`configuration_hash`) and compares for `check_hash=1`:
- * md5 hex of the submitted text, or of the canonical JSON of a submitted object.
+ * md5 hex of the submitted text (or bytes), or of the canonical JSON of a submitted object.
  */
 import { createHash } from 'node:crypto';
 
@@ -21,7 +21,8 @@ export function canonicalJson(value: unknown): string {
   return `{${parts.join(',')}}`;
 }
 
-export function configHash(config: string | object): string {
+export function configHash(config: string | Buffer | object): string {
+  if (Buffer.isBuffer(config)) return createHash('md5').update(config).digest('hex');
   const text = typeof config === 'string' ? config : canonicalJson(config);
   return createHash('md5').update(text, 'utf8').digest('hex');
 }

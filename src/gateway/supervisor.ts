@@ -247,7 +247,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     return { written: Promise.all(sends).then(() => undefined), acks };
   };
 
-  type ApplyOptions = { checkHash?: boolean; flattenErrors?: boolean; filename?: string; render?: (config: Config) => string };
+  type ApplyOptions = { checkHash?: boolean; flattenErrors?: boolean; filename?: string; hashOf?: Buffer; render?: (config: Config) => string };
   /**
    * A config parsed and validated here, not yet sent to the workers. `next` is its snapshot when
    * it was compiled up front (the --config file, whose errors must stop the start before any port
@@ -257,7 +257,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
 
   const prepare = (body: string | object, source: string, options: ApplyOptions, compileNow = false): PreparedConfig | ApplyResult => {
     const t0 = performance.now();
-    const hash = configHash(body);
+    const hash = configHash(options.hashOf ?? body);
     if (options.checkHash && current && current.hash === hash) return { kind: 'unchanged' };
     let parsed: unknown = body;
     if (typeof body === 'string') {
@@ -394,7 +394,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     hostname: os.hostname(),
     plugins: registry,
     current: () => current,
-    applyConfig: (body, o) => apply(body, 'admin', { checkHash: o.checkHash, flattenErrors: o.flattenErrors, render: o.render }),
+    applyConfig: (body, o) => apply(body, 'admin', { checkHash: o.checkHash, flattenErrors: o.flattenErrors, hashOf: o.hashOf, render: o.render }),
     upstreamHealth: (idOrName) => {
       if (!snapshot || !current) return null;
       const u = current.config.upstreams.find((x) => x.id === idOrName || x.name === idOrName);

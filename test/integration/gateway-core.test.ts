@@ -6,6 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
 import { startRecordingUpstream, startHangingUpstream, refusingPort, startRawUpstream, type Upstream } from '../harness/upstreams.ts';
@@ -140,6 +141,9 @@ test('POST /config: 201, 304 with check_hash, 400 refused whole while the old co
   for (let i = 0; i < 10; i++) assert.equal((await fetch(`${g.proxy}/v1`)).status, 200);
   const r2 = await g.postConfig(good, '?check_hash=1');
   assert.equal(r2.status, 304);
+  // A JSON body that carries `_format_version` itself is hashed as sent, as Kong hashes a raw body.
+  const { configuration_hash: hash } = await (await fetch(`${g.admin}/status`)).json() as { configuration_hash: string };
+  assert.equal(hash, createHash('md5').update(JSON.stringify(good)).digest('hex'));
   const bad = { _format_version: '3.0', services: [{ name: 's', routes: [{ paths: ['/v2'] }] }] };
   const r3 = await g.postConfig(bad, '?flatten_errors=1');
   assert.equal(r3.status, 400);
