@@ -31,7 +31,7 @@ export interface DeclarativeConfigErrorBody {
 /** The outcome of `applyConfig`, one case per row of Kong's `POST /config` table. */
 export type ApplyResult =
   /** `rendered`: what `options.render` made of the config while the workers compiled it. */
-  | { kind: 'applied'; loaded: LoadedConfig; rendered?: string }
+  | { kind: 'applied'; loaded: LoadedConfig; rendered?: Buffer }
   /** `check_hash` was set and the submitted config has the current hash → 304. */
   | { kind: 'unchanged' }
   /** Parse or validation failure → 400 with the body as given. */
@@ -106,7 +106,7 @@ export interface AdminBackend {
    * body as sent: Kong hashes the raw body then). `render` (the 201 body) runs while the workers
    * compile, when the primary would otherwise wait; its text comes back as `rendered`.
    */
-  applyConfig(body: string | object, options: { checkHash: boolean; flattenErrors: boolean; hashOf?: Buffer; render?: (config: Config) => string }): Promise<ApplyResult>;
+  applyConfig(body: string | object, options: { checkHash: boolean; flattenErrors: boolean; hashOf?: Buffer; render?: (config: Config) => Buffer }): Promise<ApplyResult>;
 
   /** Plugins this node can run (Kong's `loaded_plugins`), by name. */
   readonly plugins: ReadonlyMap<string, PluginDefinition>;

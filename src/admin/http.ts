@@ -12,7 +12,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export interface Reply {
   status: number;
   body?: unknown;
-  text?: { contentType: string; body: string };
+  /** A body made elsewhere, sent as is (bytes, or text as UTF-8). */
+  text?: { contentType: string; body: string | Buffer };
   headers?: Record<string, string>;
 }
 
@@ -32,7 +33,7 @@ export type CommonHeaders = Record<string, string>;
 export function writeReply(req: IncomingMessage, res: ServerResponse, r: Reply, common: CommonHeaders): void {
   if (res.headersSent) return;
   const headers: Record<string, string> = { ...common, ...(r.headers ?? {}) };
-  let payload: string | undefined;
+  let payload: string | Buffer | undefined;
   if (r.text) {
     headers['Content-Type'] = r.text.contentType;
     payload = r.text.body;
@@ -40,7 +41,7 @@ export function writeReply(req: IncomingMessage, res: ServerResponse, r: Reply, 
     headers['Content-Type'] = 'application/json; charset=utf-8';
     payload = JSON.stringify(r.body);
   }
-  if (payload !== undefined) headers['Content-Length'] = String(Buffer.byteLength(payload));
+  if (payload !== undefined) headers['Content-Length'] = String(typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length);
   else if (r.status !== 204 && r.status !== 304) headers['Content-Length'] = '0';
   res.writeHead(r.status, headers);
   res.end(req.method === 'HEAD' ? undefined : payload);

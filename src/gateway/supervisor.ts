@@ -247,7 +247,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     return { written: Promise.all(sends).then(() => undefined), acks };
   };
 
-  type ApplyOptions = { checkHash?: boolean; flattenErrors?: boolean; filename?: string; hashOf?: Buffer; render?: (config: Config) => string };
+  type ApplyOptions = { checkHash?: boolean; flattenErrors?: boolean; filename?: string; hashOf?: Buffer; render?: (config: Config) => Buffer };
   /**
    * A config parsed and validated here, not yet sent to the workers. `next` is its snapshot when
    * it was compiled up front (the --config file, whose errors must stop the start before any port
@@ -293,7 +293,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
    * primary compiles its own snapshot (if not yet done) while the workers compile theirs: a config
    * that fails to compile here fails the same way in every worker, which then keep the previous one.
    */
-  const commit = async ({ loaded, next: compiled, ms }: PreparedConfig, render?: (config: Config) => string): Promise<ApplyResult> => {
+  const commit = async ({ loaded, next: compiled, ms }: PreparedConfig, render?: (config: Config) => Buffer): Promise<ApplyResult> => {
     const t3 = performance.now();
     const { written, acks } = distribute(loaded);
     let next: Snapshot | Error | undefined = compiled;
