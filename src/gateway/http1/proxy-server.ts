@@ -4,12 +4,12 @@
  * worker's connections (net's `onread` mode); the head of a plain bodiless request is read there in
  * JavaScript, everything else goes to llhttp (the parser node:http uses, through `_http_common`).
  * Requests are node:http IncomingMessages (bodies stream with backpressure), answers go through
- * ProxyResponse. node:http's server costs ~11 µs a
- * request more (BENCHMARKS.md); what it gave us is here, in the same words on the wire:
- * keep-alive, pipelining (answered in order, one at a time), `Expect: 100-continue`, the Host
- * check, the header/request/keep-alive timeouts (checked by one timer for all connections),
- * upgrades handed over with their first bytes, and `clientError` for every parse failure, so the
- * worker answers 400/408/414 as before. TLS listeners keep node:https.
+ * ProxyResponse. node:http's server costs ~11 µs a request more (BENCHMARKS.md); what it gave us
+ * is here, in the same words on the wire: keep-alive, pipelining (answered in order, one at a
+ * time), `Expect: 100-continue`, the Host check, the header/request/keep-alive timeouts (checked by
+ * one timer for all connections), upgrades handed over with their first bytes, and `clientError`
+ * for every parse failure, so the worker answers 400/408/414 as before. TLS listeners keep
+ * node:https.
  */
 import net, { type Socket } from 'node:net';
 import { IncomingMessage } from 'node:http';
@@ -324,7 +324,8 @@ class ClientConnection implements ResponseOwner {
    * Transfer-Encoding or Upgrade, `Connection` absent, `keep-alive` or `close`. Such a request has
    * no body and means the same to every parser. Returns where the next message starts, or -1 for
    * llhttp to parse this one (it answers every other case, malformed ones included). llhttp's
-   * binding costs ~2 µs a request more (four calls from C++, the header array built there).
+   * binding cost 1–3 µs a request more (four calls from C++, the header array built there;
+   * BENCHMARKS.md, session 11).
    */
   #readPlainHead(buf: Buffer, at: number, n: number): number {
     // Only these methods start with G, H, D or O: anything else goes to llhttp undecoded.
