@@ -104,7 +104,7 @@ export interface AdminBackend {
    * hash is computed over this text) or an already-parsed object (a JSON body that carried
    * `_format_version` itself). `hashOf`: the bytes the hash is computed over instead (that JSON
    * body as sent: Kong hashes the raw body then). `render` (the 201 body) runs while the workers
-   * compile, when the primary would otherwise wait; its text comes back as `rendered`.
+   * compile, when the primary would otherwise wait; its bytes come back as `rendered`.
    */
   applyConfig(body: string | object, options: { checkHash: boolean; flattenErrors: boolean; hashOf?: Buffer; render?: (config: Config) => Buffer }): Promise<ApplyResult>;
 
