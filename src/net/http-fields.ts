@@ -20,3 +20,12 @@ export function isHeaderName(name: string): boolean {
 export function isHeaderValue(value: string): boolean {
   return !INVALID_VALUE.test(value);
 }
+
+/** The value of a header line in `text` from `start` to `end`, without the spaces and tabs around it (as llhttp gives it). */
+export function fieldValue(text: string, start: number, end: number): string {
+  let a = start;
+  let b = end;
+  while (a < b && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++;
+  while (b > a && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9)) b--;
+  return text.slice(a, b);
+}

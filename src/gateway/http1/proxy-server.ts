@@ -18,6 +18,7 @@ import {
   type LlhttpError, type LlhttpParser,
 } from '../../net/llhttp.ts';
 import { ProxyResponse, type ResponseOwner } from './proxy-response.ts';
+import { fieldValue } from '../../net/http-fields.ts';
 
 export interface ProxyServerOptions {
   /** The whole head of a request must arrive within this (slowloris); also a silent new connection. */
@@ -346,11 +347,7 @@ class ClientConnection implements ResponseOwner {
       if (e === -1) e = end;
       const colon = head.indexOf(':', i);
       const name = head.slice(i, colon);
-      let a = colon + 1;
-      let b = e;
-      while (a < b && (head.charCodeAt(a) === 32 || head.charCodeAt(a) === 9)) a++;
-      while (b > a && (head.charCodeAt(b - 1) === 32 || head.charCodeAt(b - 1) === 9)) b--;
-      const value = head.slice(a, b);
+      const value = fieldValue(head, colon + 1, e);
       const len = name.length;
       if (len === 14 || len === 17 || len === 7 || len === 10) {
         const lower = name.toLowerCase();

@@ -15,7 +15,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { writeDirect } from '../../net/socket-write.ts';
-import { isHeaderName, isHeaderValue } from '../../net/http-fields.ts';
+import { fieldValue, isHeaderName, isHeaderValue } from '../../net/http-fields.ts';
 import { HTTPParser, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, type LlhttpParser } from '../../net/llhttp.ts';
 
 export interface H1Controller {
@@ -138,11 +138,7 @@ function plainResponseHead(chunk: Buffer, end: number): PlainHead | null {
     const name = line.slice(0, colon);
     // A folded line starts with a space, which no token has.
     if (!isHeaderName(name)) return null;
-    let a = colon + 1;
-    let b = line.length;
-    while (a < b && (line.charCodeAt(a) === 32 || line.charCodeAt(a) === 9)) a++;
-    while (b > a && (line.charCodeAt(b - 1) === 32 || line.charCodeAt(b - 1) === 9)) b--;
-    const value = line.slice(a, b);
+    const value = fieldValue(line, colon + 1, line.length);
     if (name.length === 14 || name.length === 17 || name.length === 10) {
       const lower = name.toLowerCase();
       if (lower === 'content-length') {
