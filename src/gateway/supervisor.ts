@@ -25,6 +25,7 @@ import { parseListen, type ListenAddress } from './listen.ts';
 import { ACCEPT_HANDLES, bindProxySockets } from './proxy-sockets.ts';
 import { buildSettings, type SettingsInput } from './settings.ts';
 import { compileSnapshot, type Snapshot } from './snapshot.ts';
+import { packConfig } from './packed-config.ts';
 import { serveSharedState, type CacheInvalidation } from './shared-state/ipc.ts';
 import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
 import type { PrimaryToWorker, WorkerInit, WorkerToPrimary } from './worker.ts';
@@ -135,10 +136,10 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
   };
 
   /**
-   * A config as the workers receive it: JSON text, made once for all of them (the structured clone
-   * of the records ran once per worker); for one worker the two cost about the same (BENCHMARKS.md).
+   * A config as the workers receive it: packed (packed-config.ts), as JSON text made once for all
+   * of them (the structured clone of the records ran once per worker).
    */
-  const configJson = (loaded: LoadedConfig): string => JSON.stringify(loaded.config);
+  const configJson = (loaded: LoadedConfig): string => JSON.stringify(packConfig(loaded.config));
 
   /** The running config to one worker outside a distribution (seq 0: nobody waits for its ack). */
   const sendRunning = (worker: Worker, loaded: LoadedConfig): void => {

@@ -15,6 +15,7 @@ import type { SharedServices } from './pipeline/context.ts';
 import { RequestFlow, type FlowRuntime } from './request-flow.ts';
 import { buildSettings, type SettingsInput } from './settings.ts';
 import { compileSnapshot, type Snapshot } from './snapshot.ts';
+import { unpackConfig, type PackedConfig } from './packed-config.ts';
 import { IpcSharedState, type CacheInvalidation, type SharedStateReply } from './shared-state/ipc.ts';
 import { LocalCounterStore, LocalSharedCache } from './shared-state/local.ts';
 import { UpstreamPools } from './upstream/pools.ts';
@@ -35,7 +36,7 @@ export interface WorkerInit {
 }
 
 export type PrimaryToWorker =
-  /** `json`: the validated, normalized Config as JSON text (see the supervisor's configJson). */
+  /** `json`: the validated, normalized Config, packed (packed-config.ts), as JSON text. */
   | { t: 'config'; seq: number; json: string; hash: string }
   /** One descriptor of proxy listener `index` (sent with the socket handle; see proxy-sockets.ts). */
   | { t: 'socket'; index: number; copy: number; port: number }
@@ -143,7 +144,7 @@ export async function runWorker(init: WorkerInit): Promise<void> {
       case 'config': {
         let next: Snapshot;
         try {
-          next = compileSnapshot(JSON.parse(msg.json) as Config, { previous: snapshot, plugins: registry, log: plog, hash: msg.hash, activeHealthchecks: false });
+          next = compileSnapshot(unpackConfig(JSON.parse(msg.json) as PackedConfig), { previous: snapshot, plugins: registry, log: plog, hash: msg.hash, activeHealthchecks: false });
         } catch (err) {
           log.error({ err }, 'config compile failed');
           send({ t: 'ack', seq: msg.seq, hash: msg.hash, error: (err as Error).message });
