@@ -114,6 +114,11 @@ services:
   assert.deepEqual([https!.protocol, https!.host, https!.port, https!.path], ['https', 'secure.example.com', 443, '/api']);
   assert.deepEqual([bare!.protocol, bare!.port], ['https', 443]);
   assert.notEqual(plain!.id, https!.id);
+  // A url that is not a string is the schema's to report; a null one is unset.
+  assert.deepEqual(fail({ _format_version: '3.0', services: [{ name: 's', url: 123 }] }).fields,
+    { services: [{ host: 'required field missing', url: 'expected a string' }] });
+  assert.deepEqual(fail({ _format_version: '3.0', services: [{ name: 's', url: null }] }).fields,
+    { services: [{ host: 'required field missing' }] });
 });
 
 test('route, upstream, target and credential defaults', () => {

@@ -94,10 +94,7 @@ function mergeFieldErrors(tree: ErrorTree, base: PathSegment[], errs: FieldError
 }
 
 /** Kong's `url` shorthand: protocol/host/port/path from one URL. */
-function expandServiceUrl(input: Record<string, unknown>): void {
-  const url = input.url;
-  if (typeof url !== 'string') return;
-  delete input.url;
+function expandServiceUrl(input: Record<string, unknown>, url: string): void {
   const m = /^(?:([A-Za-z][A-Za-z0-9+.-]*):\/\/)?(\[[^\]]*\]|[^/:?#]*)(?::([^/?#]*))?([^?#]*)/.exec(url);
   const scheme = m?.[1]?.toLowerCase();
   let host: string | null = m?.[2] ? m[2] : null;
@@ -270,12 +267,18 @@ function walkEntity(ctx: WalkContext, type: EntityKey, raw: unknown, parent: Pen
     return;
   }
   const shape = ENTITY_SHAPES[type];
-  const input: Record<string, unknown> = { ...raw };
+  // A service's `url` is left out of the copy rather than deleted from it: a deleted field would
+  // turn the record into a slow dictionary for the rest of its life.
+  let input: Record<string, unknown>;
+  let url: unknown;
+  if (type === 'services') ({ url, ...input } = raw);
+  else input = { ...raw };
   const parentFk = parent ? fkToParent(type, parent.type) : null;
   if (parentFk !== null && input[parentFk] !== undefined && input[parentFk] !== null) {
     setFieldError(ctx.tree, [...path, parentFk], 'value must be null');
   }
-  if (type === 'services') expandServiceUrl(input);
+  if (typeof url === 'string') expandServiceUrl(input, url);
+  else if (url !== undefined) input.url = url; // not a URL: the schema reports it
   // Kong reads an explicit null as "unset": a default applies, a required field is missing.
   for (const key in input) if (input[key] === null) delete input[key];
   const validate = recordValidator(shape.schema);
