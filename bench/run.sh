@@ -16,6 +16,7 @@ need=()
 command -v nginx >/dev/null || need+=(nginx-light)
 command -v wrk >/dev/null || need+=(wrk)
 command -v haproxy >/dev/null || need+=(haproxy)
+command -v curl >/dev/null || need+=(curl)   # config-apply.bench.ts posts with it
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
