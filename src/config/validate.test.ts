@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { PluginDefinition } from '../plugins/api.ts';
 import { validateConfig, type ValidationResult } from './validate.ts';
@@ -93,6 +94,18 @@ test('ids are stable across runs and match Kong\'s namespace derivation', () => 
   assert.deepEqual(a, b);
   // RFC 4122 test vector for v5 (DNS namespace, "python.org").
   assert.equal(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'python.org'), '886313e1-3b8a-5372-9b90-0c9aee199e5d');
+  // Against RFC 4122's steps done plainly, for names of every length and non-ASCII ones.
+  const reference = (ns: string, name: string) => {
+    const digest = createHash('sha1').update(Buffer.from(ns.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+    digest[6] = (digest[6]! & 0x0f) | 0x50;
+    digest[8] = (digest[8]! & 0x3f) | 0x80;
+    const h = digest.toString('hex', 0, 16);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  };
+  const ns = uuidV5('fd02801f-0957-4a15-a55a-c8d9606f30b5', 'routes');
+  for (const name of ['', 'echo', 'é漢字🙂', 'x'.repeat(300), `${'y'.repeat(700)}🙂`, 'echo', ...Array.from({ length: 64 }, (_, i) => `r-${i * 7919}`)]) {
+    assert.equal(entityId('routes', name), reference(ns, name), name);
+  }
   const ids = new Set(Object.values(a).flatMap((v) => (Array.isArray(v) ? v.map((e: { id: string }) => e.id) : [])));
   assert.equal(ids.size, 1 + 1 + 3 + 1 + 1);
 });
