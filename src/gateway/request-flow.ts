@@ -22,6 +22,7 @@ import type { UpstreamPools } from './upstream/pools.ts';
 import type { H1Controller, H1Handler, H1Request } from './upstream/h1-pool.ts';
 import type { RequestTrace, RequestTracer } from '../observability/tracing/types.ts';
 import { nextRequestId } from './request-id.ts';
+import { BodilessRequest, type ClientRequest } from './http1/bodiless-request.ts';
 
 /** What the flow needs of an answer: node:http's ServerResponse (TLS) or ProxyResponse (plain). */
 export interface ClientResponse {
@@ -96,7 +97,7 @@ export class RequestFlow {
   }
 
   /** The `request` listener of the proxy server. */
-  readonly handle = (req: IncomingMessage, res: ClientResponse): void => {
+  readonly handle = (req: ClientRequest, res: ClientResponse): void => {
     try {
       this.#start(req, res);
     } catch (err) {
@@ -107,13 +108,13 @@ export class RequestFlow {
   };
 
   /** `bodyStatus` picks the message when it differs from the status (nginx's 494 is sent as 400). */
-  #plainError(req: IncomingMessage, res: ClientResponse, status: number, bodyStatus = status): void {
+  #plainError(req: ClientRequest, res: ClientResponse, status: number, bodyStatus = status): void {
     const { contentType, body } = proxyErrorBody(req.headers.accept, req.headers['content-type'], bodyStatus, null);
     res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), Server: `turnpike/${this.#rt.settings.version}` });
     res.end(body);
   }
 
-  #start(req: IncomingMessage, res: ClientResponse): void {
+  #start(req: ClientRequest, res: ClientResponse): void {
     const t0 = performance.now();
     const settings = this.#rt.settings;
     const url = req.url ?? '/';
@@ -326,7 +327,8 @@ export class RequestFlow {
       body = up.body;
       headers['content-length'] = String(up.body.length);
       delete headers['transfer-encoding'];
-    } else if (view.raw.headers['content-length'] !== undefined || view.raw.headers['transfer-encoding'] !== undefined) {
+    } else if ((view.raw.headers['content-length'] !== undefined || view.raw.headers['transfer-encoding'] !== undefined)
+      && !(view.raw instanceof BodilessRequest)) {
       if (view.bodyRead) {
         // A plugin already read the body: send what it read.
         replayable = true;
@@ -614,7 +616,7 @@ export class RequestFlow {
 
 interface Flow {
   ctx: RequestContext;
-  req: IncomingMessage;
+  req: ClientRequest;
   res: ClientResponse;
   snapshot: Snapshot | null;
   trusted: boolean;

@@ -6,13 +6,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import type { IncomingMessage } from 'node:http';
+import { IncomingMessage } from 'node:http';
 import { ProxyHttpServer, type ProxyServerOptions } from './proxy-server.ts';
 import type { ProxyResponse } from './proxy-response.ts';
+import { BodilessRequest, type ClientRequest } from './bodiless-request.ts';
 import { rawExchange } from '../../../test/harness/raw-client.ts';
 import { HTTPParser, METHOD_BY_NUMBER, kOnHeadersComplete } from '../../net/llhttp.ts';
 
-type Handler = (req: IncomingMessage, res: ProxyResponse) => void;
+type Handler = (req: ClientRequest, res: ProxyResponse) => void;
+
+/** The request as a stream: every request with a body is node:http's. */
+function streamOf(req: ClientRequest): IncomingMessage {
+  assert.ok(!(req instanceof BodilessRequest), `${req.method} ${req.url} came without a stream`);
+  return req;
+}
+
+/** A request's body: a plain bodiless head has none. */
+function bodyOf(req: ClientRequest, done: (body: Buffer) => void): void {
+  if (req instanceof BodilessRequest) { setImmediate(done, Buffer.alloc(0)); return; }
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => done(Buffer.concat(chunks)));
+}
 
 const OPTIONS: ProxyServerOptions = { headersTimeoutMs: 60_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, checkEveryMs: 1000, maxHeaderSize: 32 * 1024 };
 
@@ -114,7 +129,7 @@ test('a request body streams with backpressure: reading stops while nobody reads
   let res!: ProxyResponse;
   let handled!: () => void;
   const got = new Promise<void>((resolve) => { handled = resolve; });
-  const s = await serve((q, r) => { req = q; res = r; handled(); });
+  const s = await serve((q, r) => { req = streamOf(q); res = r; handled(); });
   try {
     const size = 8 * 1024 * 1024;
     const client = net.connect(s.port, '127.0.0.1');
@@ -139,9 +154,7 @@ test('a request body streams with backpressure: reading stops while nobody reads
 
 test('Expect: 100-continue gets an interim 100; another expectation a 417; HTTP/1.1 without Host a 400', async () => {
   const s = await serve((req, res) => {
-    let n = 0;
-    req.on('data', (c: Buffer) => { n += c.length; });
-    req.on('end', () => { res.writeHead(200, ['Content-Length', String(String(n).length)]); res.end(String(n)); });
+    bodyOf(req, (body) => { const n = String(body.length); res.writeHead(200, ['Content-Length', String(n.length)]); res.end(n); });
   });
   try {
     const r = await rawExchange(s.port, ['POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nExpect: 100-continue\r\n\r\n', 'abc'], { gapMs: 50 });
@@ -362,6 +375,42 @@ test('every head means what llhttp makes of it, whether JavaScript or llhttp rea
   } finally { await s.close(); }
 });
 
+test('a plain head read in JavaScript gives the headers node:http would give, and a stream-less request only without a body', async () => {
+  const s = await serve(async (req, res) => {
+    const body = await new Promise<Buffer>((r) => bodyOf(req, r));
+    const seen = { lean: req instanceof BodilessRequest, headers: req.headers, distinct: req.headersDistinct, rawHeaders: req.rawHeaders, body: body.length };
+    res.writeHead(200, ['Content-Length', '0', 'X-Seen', Buffer.from(JSON.stringify(seen), 'latin1').toString('base64'), 'Connection', 'close']);
+    res.end();
+  });
+  const cases: [head: string, lean: boolean][] = [
+    ['GET / HTTP/1.1\r\nHost: H.example\r\nUser-Agent: wrk\r\nAccept: */*\r\napikey: k\r\nX-Mixed-Case: V\r\nCookie: a=1\r\n\r\n', true],
+    ['HEAD /x HTTP/1.1\r\nHost: h\r\nCONTENT-TYPE: text/plain\r\nAuthorization: Basic eA==\r\n\r\n', true],
+    ['DELETE /x HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n', true],
+    // Repeated names and Set-Cookie: node:http's joining rules apply, so node:http builds them.
+    ['GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\nx-a: 2\r\nAccept: a\r\nAccept: b\r\n\r\n', false],
+    ['GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nCookie: b=2\r\nUser-Agent: one\r\nUser-Agent: two\r\n\r\n', false],
+    ['GET / HTTP/1.1\r\nHost: h\r\nhost: again\r\n\r\n', false],
+    ['GET / HTTP/1.1\r\nHost: h\r\nSet-Cookie: s=1\r\n\r\n', false],
+    // A body: node:http's stream.
+    ['POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc', false],
+  ];
+  try {
+    for (const [head, lean] of cases) {
+      const r = await rawExchange(s.port, Buffer.from(head, 'latin1'));
+      const m = /\r\nX-Seen: ([A-Za-z0-9+/=]+)\r\n/.exec(r.data);
+      assert.ok(m, `${JSON.stringify(head)} got ${JSON.stringify(r.data)}`);
+      const seen = JSON.parse(Buffer.from(m[1]!, 'base64').toString('latin1')) as { lean: boolean; headers: unknown; distinct: unknown; rawHeaders: string[]; body: number };
+      // What node:http makes of the same header lines.
+      const node = new IncomingMessage(new net.Socket());
+      (node as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(seen.rawHeaders, seen.rawHeaders.length);
+      assert.equal(seen.lean, lean, JSON.stringify(head));
+      assert.deepEqual(seen.headers, JSON.parse(JSON.stringify(node.headers)), JSON.stringify(head));
+      assert.deepEqual(seen.distinct, JSON.parse(JSON.stringify(node.headersDistinct)), JSON.stringify(head));
+      assert.equal(seen.body, head.startsWith('POST') ? 3 : 0);
+    }
+  } finally { await s.close(); }
+});
+
 test('generated heads, some with a stray byte: the first request means what llhttp makes of it, or is a 400', async () => {
   const s = await serve((req, res) => {
     const seen = { method: req.method, url: req.url, version: req.httpVersion, rawHeaders: req.rawHeaders };
@@ -425,10 +474,8 @@ test('generated heads, some with a stray byte: the first request means what llht
 test('plain and other heads mixed on one connection: pipelined, split across reads, nothing read after a close', async () => {
   const seen: string[] = [];
   const s = await serve((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      seen.push(`${req.method} ${req.url} ${Buffer.concat(chunks).toString()}`);
+    bodyOf(req, (body) => {
+      seen.push(`${req.method} ${req.url} ${body.toString()}`);
       res.writeHead(200, ['Content-Length', '0']);
       res.end();
     });

@@ -3,7 +3,8 @@
  * The proxy listener's HTTP/1.1 server for plain TCP: each read lands in one buffer shared by the
  * worker's connections (net's `onread` mode); the head of a plain bodiless request is read there in
  * JavaScript, everything else goes to llhttp (the parser node:http uses, through `_http_common`).
- * Requests are node:http IncomingMessages (bodies stream with backpressure), answers go through
+ * Requests are node:http IncomingMessages (bodies stream with backpressure), or for a plain
+ * bodiless head a `BodilessRequest` with no stream at all; answers go through
  * ProxyResponse. node:http's server costs ~11 µs a request more (BENCHMARKS.md); what it gave us
  * is here, in the same words on the wire: keep-alive, pipelining (answered in order, one at a
  * time), `Expect: 100-continue`, the Host check, the header/request/keep-alive timeouts (checked by
@@ -18,6 +19,7 @@ import {
   type LlhttpError, type LlhttpParser,
 } from '../../net/llhttp.ts';
 import { ProxyResponse, type ResponseOwner } from './proxy-response.ts';
+import { BodilessRequest, type ClientRequest } from './bodiless-request.ts';
 import { fieldValue } from '../../net/http-fields.ts';
 
 export interface ProxyServerOptions {
@@ -32,7 +34,7 @@ export interface ProxyServerOptions {
   maxHeaderSize: number;
 }
 
-export type RequestListener = (req: IncomingMessage, res: ProxyResponse) => void;
+export type RequestListener = (req: ClientRequest, res: ProxyResponse) => void;
 export type UpgradeListener = (req: IncomingMessage, socket: Socket, head: Buffer) => void;
 
 /** node:http keeps the first 2,000 header lines of a request and drops the rest. */
@@ -142,9 +144,9 @@ class ClientConnection implements ResponseOwner {
   /** A request said the connection ends after it: nothing after it is read. */
   #lastRequest = false;
   /** The request being answered, its response, and the requests parsed behind it. */
-  #current: IncomingMessage | null = null;
+  #current: ClientRequest | null = null;
   #currentRes: ProxyResponse | null = null;
-  readonly #waiting: IncomingMessage[] = [];
+  readonly #waiting: ClientRequest[] = [];
   readonly #waitingKeepAlive: boolean[] = [];
   /** The request whose body the parser is reading. */
   #parsing: IncomingMessage | null = null;
@@ -257,8 +259,6 @@ class ClientConnection implements ResponseOwner {
 
   /** A request's head, from llhttp or from #readPlainHead: its IncomingMessage, answered now or queued. */
   #onHead(major: number, minor: number, lines: string[], method: string, url: string, upgrade: boolean, keepAlive: boolean): void {
-    this.#headDone = true;
-    if (!keepAlive) this.#lastRequest = true;
     const req = new IncomingMessage(this.socket);
     req.httpVersionMajor = major;
     req.httpVersionMinor = minor;
@@ -268,7 +268,19 @@ class ClientConnection implements ResponseOwner {
     (req as { upgrade?: boolean }).upgrade = upgrade;
     (req as unknown as { _addHeaderLines(h: string[], n: number): void })._addHeaderLines(lines, lines.length);
     this.#parsing = req;
-    if (upgrade) { this.#upgrade = req; return; }
+    if (upgrade) {
+      this.#headDone = true;
+      if (!keepAlive) this.#lastRequest = true;
+      this.#upgrade = req;
+      return;
+    }
+    this.#accept(req, keepAlive);
+  }
+
+  /** A request whose head is read: answered now, or queued behind the one being answered. */
+  #accept(req: ClientRequest, keepAlive: boolean): void {
+    this.#headDone = true;
+    if (!keepAlive) this.#lastRequest = true;
     if (this.#current === null && this.#waiting.length === 0) {
       this.#dispatch(req, keepAlive);
     } else {
@@ -341,6 +353,9 @@ class ClientConnection implements ResponseOwner {
     if (lineEnd === -1) lineEnd = end;
     const sp = head.indexOf(' ');
     const lines: string[] = [];
+    // node:http's header object, while no name repeats and none is Set-Cookie (then its joining
+    // rules and its Set-Cookie array would apply, and node:http builds the request).
+    let headers: Record<string, string> | null = {};
     let keepAlive = true;
     for (let i = lineEnd + 2; i < end;) {
       let e = head.indexOf('\r\n', i);
@@ -348,9 +363,9 @@ class ClientConnection implements ResponseOwner {
       const colon = head.indexOf(':', i);
       const name = head.slice(i, colon);
       const value = fieldValue(head, colon + 1, e);
+      const lower = name.toLowerCase();
       const len = name.length;
       if (len === 14 || len === 17 || len === 7 || len === 10) {
-        const lower = name.toLowerCase();
         if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'upgrade') return -1;
         if (lower === 'connection') {
           const v = value.toLowerCase();
@@ -358,11 +373,21 @@ class ClientConnection implements ResponseOwner {
           else if (v !== 'keep-alive') return -1;
         }
       }
+      if (headers !== null) {
+        if (headers[lower] !== undefined || lower === 'set-cookie') headers = null;
+        else headers[lower] = value;
+      }
       lines.push(name, value);
       if (lines.length > MAX_HEADER_ENTRIES) return -1;
       i = e + 2;
     }
-    this.#onHead(1, 1, lines, head.slice(0, sp), head.slice(sp + 1, lineEnd - VERSION_SUFFIX), false, keepAlive);
+    const method = head.slice(0, sp);
+    const target = head.slice(sp + 1, lineEnd - VERSION_SUFFIX);
+    if (headers !== null) {
+      this.#accept(new BodilessRequest(this.socket, method, target, headers, lines), keepAlive);
+      return at + end + 4;
+    }
+    this.#onHead(1, 1, lines, method, target, false, keepAlive);
     // No body: the message is complete with its head (what llhttp's onMessageComplete does).
     const req = this.#parsing;
     if (req !== null) {
@@ -398,7 +423,7 @@ class ClientConnection implements ResponseOwner {
   // ------------------------------------------------------------------ answering
 
   /** `req` is now the one being answered; its handler runs now or, `deferred`, on the next tick. */
-  #dispatch(req: IncomingMessage, keepAlive: boolean, deferred = false): void {
+  #dispatch(req: ClientRequest, keepAlive: boolean, deferred = false): void {
     const http10 = req.httpVersionMajor === 1 && req.httpVersionMinor === 0;
     const res = new ProxyResponse(this, keepAlive, req.method!, http10);
     this.#current = req;
@@ -407,7 +432,7 @@ class ClientConnection implements ResponseOwner {
     else this.#start(req, res);
   }
 
-  #start(req: IncomingMessage, res: ProxyResponse): void {
+  #start(req: ClientRequest, res: ProxyResponse): void {
     const headers = req.headers;
     if (req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
       // As node:http: HTTP/1.1 without Host is a 400, an Expect other than 100-continue a 417.

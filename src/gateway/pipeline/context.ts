@@ -5,13 +5,13 @@
  * response on its way back, the route/service/consumer, and the shared stores. One of each object
  * per request; everything else is computed lazily.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Consumer, Route, Service } from '../../config/entities.ts';
 import type {
   ConsumerDirectory, CounterStore, Credential, PluginContext, PluginLogger, RequestView, ResponseView,
   SharedCache, UpstreamRequest,
 } from '../../plugins/api.ts';
 import type { PluginInstance } from './plugin-chain.ts';
+import { BodilessRequest, type ClientRequest } from '../http1/bodiless-request.ts';
 
 export type HeaderMap = Record<string, string | string[] | undefined>;
 
@@ -60,11 +60,11 @@ export class ClientRequestView implements RequestView {
   readonly clientIp: string;
   readonly remoteAddr: string;
   trustedPeer = false;
-  readonly raw: IncomingMessage;
+  readonly raw: ClientRequest;
   #query: Record<string, string | string[] | true> | null = null;
   #body: Promise<Buffer> | null = null;
 
-  constructor(raw: IncomingMessage, scheme: 'http' | 'https', port: number, path: string, rawQuery: string,
+  constructor(raw: ClientRequest, scheme: 'http' | 'https', port: number, path: string, rawQuery: string,
     host: string, remoteAddr: string, clientIp: string) {
     this.raw = raw;
     this.method = raw.method ?? 'GET';
@@ -94,11 +94,13 @@ export class ClientRequestView implements RequestView {
   get bodyRead(): boolean { return this.#body !== null; }
 
   readBody(): Promise<Buffer> {
+    const raw = this.raw;
+    if (raw instanceof BodilessRequest) return (this.#body ??= Promise.resolve(Buffer.alloc(0)));
     return (this.#body ??= new Promise<Buffer>((resolve, reject) => {
       const chunks: Buffer[] = [];
-      this.raw.on('data', (c: Buffer) => chunks.push(c));
-      this.raw.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
-      this.raw.on('error', reject);
+      raw.on('data', (c: Buffer) => chunks.push(c));
+      raw.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+      raw.on('error', reject);
     }));
   }
 }

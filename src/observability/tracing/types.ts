@@ -3,12 +3,12 @@
  * What the request flow sees of tracing. With `--otlp-endpoint` unset the runtime has no tracer:
  * the flow checks one field per request and creates nothing, reads no trace headers.
  */
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest } from '../../gateway/http1/bodiless-request.ts';
 import type { HeaderMap, RequestContext } from '../../gateway/pipeline/context.ts';
 
 export interface RequestTracer {
   /** Starts the request's server span, a child of the client's `traceparent` when it has one. */
-  start(req: IncomingMessage, ctx: RequestContext): RequestTrace;
+  start(req: ClientRequest, ctx: RequestContext): RequestTrace;
   /** Exports what is still queued; for draining workers. */
   shutdown(): Promise<void>;
 }
