@@ -3,14 +3,14 @@
 # all gateways warm at once on core 0 (ports 8001..), nginx proxy on :8080 as the reference,
 # 5 s wrk runs alternated at 50 and 200 connections; prints medians. Pinned like bench.sh
 # (proxies and upstream on core 0, wrk on core 1). DIR needs node_modules (symlink the main one).
-# CFG=bench/configs/proxy-cache.yml picks another scenario config (default: plain.yml); HDR='apikey: key-alice-123'
+# CFG=bench/configs/proxy-cache.yml picks another scenario config (default: plain.yml; a relative path is from the current directory, as in cpu.sh); HDR='apikey: key-alice-123'
 # adds a request header (the key-auth configs).
 # Example: git worktree add /tmp/old HEAD~3 && ln -s $PWD/node_modules /tmp/old/ && bench/ab.sh 3 old=/tmp/old new=$PWD
 R=$1; shift
 # nginx and haproxy install to /usr/sbin, which is not on every PATH (CI runs these as root).
 export PATH="$PATH:/usr/sbin:/sbin"
 HDR=${HDR:-X-Bench: 1}
-B=$(cd "$(dirname "$0")" && pwd)/baseline; CFG=${CFG:-$B/../configs/plain.yml}; [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
+B=$(cd "$(dirname "$0")" && pwd)/baseline; CFG=$(realpath -m "${CFG:-$B/../configs/plain.yml}"); [ -f "$CFG" ] || (cd "$B/.." && node --import tsx make-configs.ts >/dev/null)
 D=$(mktemp -d); mkdir -p $D/up $D/px
 setsid taskset -c 0 nginx -p $D/up -e $D/up/err.log -c $B/nginx-upstream.conf -g 'worker_processes 1;' >/dev/null 2>&1 </dev/null &
 setsid taskset -c 0 nginx -p $D/px -e $D/px/err.log -c $B/nginx-proxy.conf -g 'worker_processes 1;' >/dev/null 2>&1 </dev/null &

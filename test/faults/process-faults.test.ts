@@ -2,38 +2,15 @@
  * Process faults: a worker killed with SIGKILL (its pid from the Admin API's `GET /`) is replaced,
  * gets the running config, and the other workers keep serving meanwhile; SIGTERM turns
  * /status/ready to 503 while in-flight requests finish, cuts what is still running after
- * `--drain-timeout`, and exits 0.
+ * `--drain-timeout`, and exits 0. Faults around the start: start-faults.test.ts.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BIN, startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
-import { freePort } from '../harness/ports.ts';
-import { startRecordingUpstream, startHangingUpstream, type Upstream } from '../harness/upstreams.ts';
+import { startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
+import { startHangingUpstream } from '../harness/upstreams.ts';
 import { startLoad, describeFailures, waitFor, sleep } from '../harness/load.ts';
-
-const cleanup: (() => Promise<unknown>)[] = [];
-after(async () => { for (const c of cleanup.reverse()) await c(); });
-
-async function upstream(respond?: Parameters<typeof startRecordingUpstream>[0]): Promise<Upstream> {
-  const u = await startRecordingUpstream(respond);
-  cleanup.push(() => u.close());
-  return u;
-}
-
-/** `turnpike gateway` as a child process with only the proxy listening, on a config file. */
-function spawnGateway(proxyListen: string, config: unknown, extra: string[], options: SpawnOptions = {}): ChildProcess {
-  const dir = mkdtempSync(join(tmpdir(), 'turnpike-faults-'));
-  writeFileSync(join(dir, 'kong.json'), JSON.stringify(config));
-  const child = spawn(process.execPath, [BIN, 'gateway', '--proxy-listen', proxyListen, '--admin-listen', 'off',
-    '--status-listen', 'off', '--gui-listen', 'off', ...extra, '--config', join(dir, 'kong.json')], options);
-  cleanup.push(async () => { child.kill('SIGKILL'); });
-  return child;
-}
+import { onCleanup, upstream } from '../harness/fault-fixtures.ts';
 
 async function pids(g: GatewayProcess): Promise<{ master: number; workers: number[] }> {
   const root = await (await fetch(`${g.admin}/`)).json() as { pids: { master: number; workers: number[] } };
@@ -46,7 +23,7 @@ test('kill -9 of one worker: it is replaced with the running config, the others 
     workers: 3,
     config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] },
   });
-  cleanup.push(() => g.stop());
+  onCleanup(() => g.stop());
   const before = await pids(g);
   assert.equal(before.workers.length, 3);
   assert.equal(before.master, g.child.pid);
@@ -90,7 +67,7 @@ test('kill -9 of one worker: it is replaced with the running config, the others 
 test('a worker that keeps dying soon after its start is restarted with a growing delay, not every 100 ms', async () => {
   const u = await upstream();
   const g = await startGateway({ config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] } });
-  cleanup.push(() => g.stop());
+  onCleanup(() => g.stop());
   let victim = (await pids(g)).workers[0]!;
   for (let i = 0; i < 4; i++) {
     process.kill(victim, 'SIGKILL');
@@ -109,7 +86,7 @@ test('a worker that keeps dying soon after its start is restarted with a growing
 test('kill -9 of the only worker: connections opened before its replacement listens wait and are answered', async () => {
   const u = await upstream();
   const g = await startGateway({ workers: 1, config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] } });
-  cleanup.push(() => g.stop('SIGKILL'));
+  onCleanup(() => g.stop('SIGKILL'));
   const [victim] = (await pids(g)).workers;
   process.kill(victim!, 'SIGKILL');
   await waitFor('the primary to notice', async () => !(await pids(g)).workers.includes(victim!), 10_000, 20);
@@ -124,7 +101,7 @@ test('kill -9 of the only worker: connections opened before its replacement list
 test('200 connections opened at once are all accepted and answered (several accepting descriptors per worker)', async () => {
   const u = await upstream();
   const g = await startGateway({ workers: 1, config: { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ paths: ['/'] }] }] } });
-  cleanup.push(() => g.stop('SIGKILL'));
+  onCleanup(() => g.stop('SIGKILL'));
   const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => new Promise<string>((resolve) => {
     let head = '';
     const s = net.connect(g.proxyPort, '127.0.0.1', () => s.write(`GET /burst/${i} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
@@ -136,70 +113,10 @@ test('200 connections opened at once are all accepted and answered (several acce
   assert.deepEqual(answers.filter((a) => a !== 'HTTP/1.1 200 OK'), []);
 });
 
-test('start with --config: the proxy answers nothing before the config is in (no 404 from an empty config)', async () => {
-  const u = await upstream();
-  // Enough routes that compiling takes a moment.
-  const services = Array.from({ length: 2000 }, (_, i) => ({ name: `s${i}`, url: u.url, routes: [{ name: `r${i}`, paths: [`/p${i}`] }] }));
-  services.push({ name: 'root', url: u.url, routes: [{ name: 'root', paths: ['/'] }] });
-  const port = await freePort();
-  spawnGateway(`127.0.0.1:${port}`, { _format_version: '3.0', services }, ['--workers', '2'], { stdio: 'ignore' });
-  const statuses: number[] = [];
-  const deadline = Date.now() + 30_000;
-  while (statuses.length < 20 && Date.now() < deadline) {
-    const r = await fetch(`http://127.0.0.1:${port}/`).catch(() => null);
-    if (r) { statuses.push(r.status); await r.arrayBuffer(); } else await sleep(5);
-  }
-  assert.equal(statuses.length, 20, 'the gateway came up');
-  assert.deepEqual(statuses.filter((s) => s !== 200), [], 'every answer came from the config');
-});
-
-test('SIGTERM the moment the gateway reports its start: exit 0, though socket copies are still on their way to the workers', async () => {
-  const u = await upstream();
-  const config = { _format_version: '3.0', services: [{ name: 's', url: u.url, routes: [{ name: 'r', paths: ['/'] }] }] };
-  // The primary hands each worker 16 copies of each socket, one IPC round trip apiece, and
-  // reports the start once every worker listens on copy 0: a SIGTERM then closes descriptors
-  // still queued for sending, which must not take the primary down.
-  for (let i = 0; i < 3; i++) {
-    const listen = [await freePort(), await freePort(), await freePort()].map((p) => `127.0.0.1:${p}`).join(', ');
-    const child = spawnGateway(listen, config, ['--workers', '2', '--log-level', 'error']);
-    let out = '';
-    child.stderr!.on('data', (d) => { out += d; });
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('worker(s)')) child.kill('SIGTERM');
-    });
-    const [code, signal] = await new Promise<[number | null, string | null]>((resolve) => child.once('exit', (c, s) => resolve([c, s])));
-    if (code !== 0) assert.fail(`exit ${code} ${signal}:\n${out}`);
-  }
-});
-
-test('--proxy-listen off (an Admin-only node, as Kong allows): the gateway starts and takes configs', async () => {
-  const g = await startGateway({ workers: 1, args: ['--proxy-listen', 'off'] });
-  cleanup.push(() => g.stop('SIGKILL'));
-  const res = await g.postConfig({ _format_version: '3.0', services: [{ name: 's', url: 'http://127.0.0.1:9', routes: [{ paths: ['/'] }] }] });
-  assert.equal(res.status, 201, await res.text());
-  assert.equal((await fetch(`${g.status}/status/ready`)).status, 200);
-  const refused = await fetch(g.proxy).then(() => 'answered', () => 'refused');
-  assert.equal(refused, 'refused');
-});
-
-test('a proxy port another process listens on: the start fails at once with listen EADDRINUSE', async () => {
-  const taken = net.createServer();
-  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
-  cleanup.push(() => new Promise((resolve) => taken.close(resolve)));
-  const port = (taken.address() as net.AddressInfo).port;
-  const t0 = Date.now();
-  const r = spawnSync(process.execPath, [BIN, 'gateway', '--proxy-listen', `127.0.0.1:${port}`, '--admin-listen', 'off',
-    '--status-listen', 'off', '--gui-listen', 'off', '--workers', '1'], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 1, r.stderr);
-  assert.equal(r.stderr, `Error: listen EADDRINUSE: address already in use 127.0.0.1:${port}\n`);
-  assert.ok(Date.now() - t0 < 10_000, `took ${Date.now() - t0} ms`);
-});
-
 test('SIGTERM: /status/ready turns 503 while in-flight requests finish; what outlives --drain-timeout is cut; exit 0', async () => {
   const slow = await upstream((_req, res) => setTimeout(() => res.end('late but whole'), 800));
   const hang = await startHangingUpstream();
-  cleanup.push(() => hang.close());
+  onCleanup(() => hang.close());
   const g = await startGateway({
     workers: 2,
     args: ['--drain-timeout', '1500ms'],
@@ -211,7 +128,7 @@ test('SIGTERM: /status/ready turns 503 while in-flight requests finish; what out
       ],
     },
   });
-  cleanup.push(() => g.stop('SIGKILL'));
+  onCleanup(() => g.stop('SIGKILL'));
   assert.equal((await fetch(`${g.status}/status/ready`)).status, 200);
   let slowDone = false;
   const slowReq = fetch(`${g.proxy}/slow`).then(async (r) => { const t = await r.text(); slowDone = true; return { status: r.status, text: t }; });
