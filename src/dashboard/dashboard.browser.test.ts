@@ -37,9 +37,15 @@ after(async () => {
 });
 
 async function send(path: string, headers: Record<string, string> = {}): Promise<number> {
-  const r = await fetch(`${gw.proxy}${path}`, { headers });
-  await r.arrayBuffer();
-  return r.status;
+  try {
+    const r = await fetch(`${gw.proxy}${path}`, { headers });
+    await r.arrayBuffer();
+    return r.status;
+  } catch (err) {
+    // fetch says only "fetch failed": name the socket error and show what the gateway printed.
+    const cause = (err as Error).cause as { code?: string; message?: string } | undefined;
+    throw new Error(`GET ${path} failed: ${cause?.code ?? ''} ${cause?.message ?? String(err)}\ngateway output:\n${gw.output()}`);
+  }
 }
 
 /** Texts of the cells in one column of a panel's table. */

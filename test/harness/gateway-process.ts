@@ -4,7 +4,7 @@
  * listens (and, with a config, until /status/ready says so). Tests talk to it over real sockets.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,6 +36,21 @@ export interface GatewayStartOptions {
   ports?: { proxy: number; admin: number; status: number };
   /** The entry to run (default: bin/turnpike.js, the sources through tsx); benchmarks pass the build. */
   entry?: string;
+}
+
+/** Whether the workers `GET /status` lists are `parent`'s children (true when it lists none). */
+async function workersAreChildren(status: string, parent: number): Promise<boolean> {
+  const body = await (await fetch(`${status}/status`)).json() as { memory?: { workers_lua_vms?: { pid: number }[] } };
+  const pids = body.memory?.workers_lua_vms?.map((w) => w.pid) ?? [];
+  return pids.length === 0 || pids.some((pid) => {
+    try {
+      // /proc/PID/stat: "pid (comm) state ppid ...", and comm may hold spaces.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent;
+    } catch {
+      return false;
+    }
+  });
 }
 
 export async function startGateway(opts: GatewayStartOptions = {}): Promise<GatewayProcess> {
@@ -86,6 +101,12 @@ async function startGatewayOnce(opts: GatewayStartOptions): Promise<GatewayProce
       if (r.status === 200 || (!wantReady && r.status < 500)) break;
     } catch { /* not listening yet */ }
     await new Promise((r) => setTimeout(r, 50));
+  }
+  // The status port freePort() found may be another test's gateway's by now: that one answered,
+  // and this child will fail its start (EADDRINUSE, so a retry). Its workers say whose it is.
+  if (!(await workersAreChildren(status, child.pid!))) {
+    child.kill('SIGKILL');
+    throw new Error(`EADDRINUSE: another gateway answered on ${status}`);
   }
   const admin = `http://127.0.0.1:${adminPort}`;
   return {
