@@ -6,7 +6,7 @@
  * A call that Redis does not answer within `redis.timeout` fails; the handler then applies
  * `fault_tolerant`. With `sync_rate > 0`, increments are counted locally and flushed in batches.
  */
-import { createClient, type RedisClientType } from 'redis';
+import type { RedisClientType } from 'redis';
 import type { CounterSpec } from '../api.ts';
 import type { RedisConfig } from './schema.ts';
 
@@ -33,7 +33,8 @@ export class RedisTimeoutError extends Error {
   constructor(ms: number) { super(`redis did not answer within ${ms} ms`); }
 }
 
-interface Connection { client: RedisClientType; ready: Promise<unknown>; users: number }
+/** `client` is null until the `redis` package has loaded: it is imported only when a config uses it. */
+interface Connection { client: RedisClientType | null; ready: Promise<unknown>; users: number; closed: boolean }
 const connections = new Map<string, Connection>();
 
 function keyOf(r: RedisConfig): string {
@@ -52,21 +53,27 @@ function connect(r: RedisConfig, onError: (err: Error) => void): Connection {
   const key = keyOf(r);
   let c = connections.get(key);
   if (!c) {
-    const client = createClient({
-      socket: {
-        host: r.host ?? '127.0.0.1', port: r.port, connectTimeout: r.timeout,
-        ...(r.ssl ? { tls: true as const, rejectUnauthorized: r.ssl_verify, servername: r.server_name ?? undefined } : {}),
-        // Keep trying in the background; requests meanwhile fail fast (no offline queue).
-        reconnectStrategy: (retries: number) => Math.min(50 * (retries + 1), 1000),
-      },
-      username: r.username ?? undefined,
-      password: r.password ?? undefined,
-      database: r.database,
-      disableOfflineQueue: true,
-    }) as RedisClientType;
-    client.on('error', onError);
-    const ready = client.connect().catch(onError);
-    c = { client, ready, users: 0 };
+    // The client library costs ~250 ms of start-up per process: load it only for a config that needs it.
+    const conn: Connection = { client: null, ready: Promise.resolve(), users: 0, closed: false };
+    conn.ready = import('redis').then(({ createClient }) => {
+      if (conn.closed) return undefined;
+      const client = createClient({
+        socket: {
+          host: r.host ?? '127.0.0.1', port: r.port, connectTimeout: r.timeout,
+          ...(r.ssl ? { tls: true as const, rejectUnauthorized: r.ssl_verify, servername: r.server_name ?? undefined } : {}),
+          // Keep trying in the background; requests meanwhile fail fast (no offline queue).
+          reconnectStrategy: (retries: number) => Math.min(50 * (retries + 1), 1000),
+        },
+        username: r.username ?? undefined,
+        password: r.password ?? undefined,
+        database: r.database,
+        disableOfflineQueue: true,
+      }) as RedisClientType;
+      client.on('error', onError);
+      conn.client = client;
+      return client.connect();
+    }).catch(onError);
+    c = conn;
     connections.set(key, c);
   }
   c.users++;
@@ -94,7 +101,7 @@ export class RedisCounters {
   async take(counters: readonly CounterSpec[], cost: number): Promise<number[]> {
     if (this.#syncRate > 0) return this.#takeBatched(counters, cost);
     const client = this.#conn.client;
-    if (!client.isReady) throw new Error('redis is not connected');
+    if (!client?.isReady) throw new Error('redis is not connected');
     const args = [String(cost)];
     for (const c of counters) args.push(String(c.limit), String(c.ttl));
     const res = await withTimeout(client.eval(TAKE_SCRIPT, { keys: counters.map((c) => c.key), arguments: args }) as Promise<number[]>, this.#timeout);
@@ -119,7 +126,7 @@ export class RedisCounters {
 
   async #flush(): Promise<void> {
     const client = this.#conn.client;
-    if (!client.isReady || this.#pending.size === 0) return;
+    if (!client?.isReady || this.#pending.size === 0) return;
     for (const [key, p] of this.#pending) {
       const delta = p.delta;
       p.delta = 0;
@@ -138,7 +145,9 @@ export class RedisCounters {
     const c = this.#conn;
     if (--c.users === 0) {
       for (const [k, v] of connections) if (v === c) connections.delete(k);
-      void c.client.quit().catch(() => c.client.disconnect().catch(() => {}));
+      c.closed = true;
+      const client = c.client;
+      if (client) void client.quit().catch(() => client.disconnect().catch(() => {}));
     }
   }
 }
