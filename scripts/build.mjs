@@ -5,11 +5,13 @@
 // own original location under dist/, and those files are copied there, so dist/ is self-contained.
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+// `--outdir DIR`: the test suite builds its own copy there, so it never races `npm run build`.
+const outArg = process.argv.indexOf('--outdir');
+const dist = outArg > 0 ? resolve(process.argv[outArg + 1] ?? 'dist') : join(root, 'dist');
 const outfile = join(dist, 'turnpike.mjs');
 
 /** Files read at run time relative to a source file, placed where that file's URL will point. */

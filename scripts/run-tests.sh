@@ -5,6 +5,9 @@
 # after everything else.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Child gateways run a bundle of the sources (test/harness/gateway-process.ts says when): built
+# here, under a second, so that each of the suite's ~100 process starts skips tsx's loader.
+node scripts/build.mjs --outdir node_modules/.cache/turnpike-test-build >/dev/null
 roots=("$@")
 full=0
 [ ${#roots[@]} -eq 0 ] && { roots=(src test examples); full=1; }

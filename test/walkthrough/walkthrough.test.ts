@@ -8,7 +8,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { startGateway } from '../harness/gateway-process.ts';
+import { SOURCE_BIN, startGateway } from '../harness/gateway-process.ts';
 import { startEchoServer } from '../../src/echo/echo-server.ts';
 
 const KONG_YML = fileURLToPath(new URL('../../examples/declarative/kong.yml', import.meta.url));
@@ -16,7 +16,8 @@ const KONG_YML = fileURLToPath(new URL('../../examples/declarative/kong.yml', im
 test('getting started, declarative: 401, then Miss, Hit x4, 429', async () => {
   const echo = await startEchoServer('127.0.0.1', 0, { NODE_NAME: 'n1', POD_NAME: 'echo-1', POD_NAMESPACE: 'kong', POD_IP: '10.0.0.7' });
   const config = readFileSync(KONG_YML, 'utf8').replace('http://127.0.0.1:1027', `http://127.0.0.1:${echo.port}`);
-  const gw = await startGateway({ config, workers: 2 });
+  // The sources through tsx, as `npm start` runs them (most other tests run the bundle).
+  const gw = await startGateway({ config, workers: 2, entry: SOURCE_BIN });
   after(async () => { await gw.stop(); echo.server.closeAllConnections(); echo.server.close(); });
 
   const denied = await fetch(`${gw.proxy}/echo`);
