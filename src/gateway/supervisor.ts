@@ -23,7 +23,7 @@ import { warmUpValidator } from '../config/warm-up.ts';
 import { createLogger, pluginLogger } from '../observability/logger.ts';
 import { loadPluginRegistry, type PluginRegistry } from '../plugins/registry.ts';
 import { parseListen, type ListenAddress } from './listen.ts';
-import { ACCEPT_HANDLES, bindProxySockets } from './proxy-sockets.ts';
+import { ACCEPT_HANDLES, bindProxySockets, type BoundProxySocket } from './proxy-sockets.ts';
 import { buildSettings, type SettingsInput } from './settings.ts';
 import { compileSnapshot, type Snapshot } from './snapshot.ts';
 import { packConfig } from './packed-config.ts';
@@ -173,6 +173,7 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
           // The running config before the sockets: a replacement worker must not accept a
           // connection it would answer with an empty config (404 "no Route matched").
           state.attached = true;
+          log.debug({ pid: worker.process.pid, ms: Date.now() - state.forkedAt }, 'worker started');
           if (current) sendRunning(worker, current);
           if (!holdSockets) sendSockets(worker);
           break;
@@ -462,25 +463,11 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
     },
   };
 
-  // A bad --config file is the error to report, whatever else would fail (Kong reads it before
-  // nginx binds a port): check it before binding anything.
+  // Like Kong, serve nothing before the initial config is in: workers get their sockets after it
+  // (and, in any case, not before they are bound below).
+  let holdSockets = true;
+  let proxySockets: BoundProxySocket[] = [];
   let initial: PreparedConfig | undefined;
-  if (opts.initialConfig) {
-    const r = prepare(opts.initialConfig.text, opts.initialConfig.source, { filename: opts.initialConfig.filename }, true);
-    if (r.kind !== 'prepared') {
-      throw new ConfigLoadError(`invalid configuration in ${opts.initialConfig.source}`, r.kind === 'invalid' ? r.error : r);
-    }
-    initial = r;
-  }
-
-  // Bound here so that a taken port fails the start at once, and a restarted worker gets the
-  // same sockets (connections wait in the backlog meanwhile instead of being refused).
-  const proxySockets = await bindProxySockets(parseListen(opts.proxyListen)).catch((err: Error) => {
-    initial?.next?.dispose();
-    throw err;
-  });
-  // Like Kong, serve nothing before the initial config is in: workers get their sockets after it.
-  let holdSockets = opts.initialConfig !== undefined;
   let started = false;
   let startFailure: Error | undefined;
   const abortStart = () => {
@@ -497,8 +484,27 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
       else if (count() >= opts.workers) { clearInterval(check); clearTimeout(timer); resolve(); }
     }, 10);
   });
-  // Workers first: a config applied before they attach would be lost.
+  // Workers first: their start (~0.5–0.8 s of module loading) runs while this process validates
+  // the initial config, and a config applied before they attach would be lost. They bind nothing.
   for (let i = 0; i < opts.workers; i++) fork();
+
+  // A bad --config file is the error to report, whatever else would fail (Kong reads it before
+  // nginx binds a port): check it before binding anything.
+  if (opts.initialConfig) {
+    const r = prepare(opts.initialConfig.text, opts.initialConfig.source, { filename: opts.initialConfig.filename }, true);
+    if (r.kind !== 'prepared') {
+      abortStart();
+      throw new ConfigLoadError(`invalid configuration in ${opts.initialConfig.source}`, r.kind === 'invalid' ? r.error : r);
+    }
+    initial = r;
+  }
+
+  // Bound here so that a taken port fails the start at once, and a restarted worker gets the
+  // same sockets (connections wait in the backlog meanwhile instead of being refused).
+  proxySockets = await bindProxySockets(parseListen(opts.proxyListen)).catch((err: Error) => {
+    abortStart();
+    throw err;
+  });
   await startedWorkers('start', () => [...workers.values()].filter((w) => w.attached).length);
 
   if (initial) {
@@ -509,9 +515,9 @@ export async function runGateway(opts: GatewayOptions): Promise<RunningGateway> 
       // A worker refused what the primary compiled.
       throw new ConfigLoadError(`invalid configuration in ${initial.loaded.source}`, r);
     }
-    holdSockets = false;
-    for (const w of workers.values()) if (w.attached) sendSockets(w.worker);
   }
+  holdSockets = false;
+  for (const w of workers.values()) if (w.attached) sendSockets(w.worker);
   await startedWorkers('listen', () => [...workers.values()].filter((w) => w.listening).length);
   started = true;
 
