@@ -116,16 +116,28 @@ _format_version: "3.0"
 services:
 - host: example.com
 - url: https://secure.example.com/api
-- url: example.org:443
+- url: //example.org:443
+- url: http://user:pw@[::1]:8080/a/b;p?q=1#f
 `);
-  const [plain, https, bare] = c.services;
+  const [plain, https, bare, full] = c.services;
   assert.deepEqual({ ...plain, id: undefined }, {
     id: undefined, created_at: 1700000000, updated_at: 1700000000, tags: null, name: null, retries: 5,
     protocol: 'http', host: 'example.com', port: 80, path: null, connect_timeout: 60000, write_timeout: 60000,
     read_timeout: 60000, client_certificate: null, tls_verify: null, tls_verify_depth: null, ca_certificates: null, enabled: true,
   });
   assert.deepEqual([https!.protocol, https!.host, https!.port, https!.path], ['https', 'secure.example.com', 443, '/api']);
-  assert.deepEqual([bare!.protocol, bare!.port], ['https', 443]);
+  assert.deepEqual([bare!.protocol, bare!.host, bare!.port], ['https', 'example.org', 443]);
+  assert.deepEqual([full!.protocol, full!.host, full!.port, full!.path], ['http', '::1', 8080, '/a/b']);
+  // Read as LuaSocket reads it (Kong's admin API spec, "handles invalid url"): no `//`, no host.
+  for (const url of ['invalid url', 'notaurl']) {
+    assert.deepEqual(fail({ _format_version: '3.0', services: [{ name: 's', url }] }).fields,
+      { services: [{ host: 'required field missing', path: 'should start with: /' }] }, url);
+  }
+  // What precedes the first colon is the scheme: not a protocol Kong knows.
+  const schemeOnly = fail({ _format_version: '3.0', services: [{ name: 's', url: 'example.org:443' }] }).fields as { services: Record<string, string>[] };
+  assert.deepEqual(Object.keys(schemeOnly.services[0]!).sort(), ['host', 'path', 'protocol']);
+  assert.deepEqual(fail({ _format_version: '3.0', services: [{ name: 's', url: '' }] }).fields,
+    { services: [{ host: 'required field missing' }] });
   assert.notEqual(plain!.id, https!.id);
   // A url that is not a string is the schema's to report; a null one is unset.
   assert.deepEqual(fail({ _format_version: '3.0', services: [{ name: 's', url: 123 }] }).fields,

@@ -93,20 +93,45 @@ function mergeFieldErrors(tree: ErrorTree, base: PathSegment[], errs: FieldError
   }
 }
 
-/** Kong's `url` shorthand: protocol/host/port/path from one URL. */
+/**
+ * Kong's `url` shorthand: protocol/host/port/path from one URL, read as LuaSocket's `url.parse`
+ * reads it (RFC 2396): a scheme is whatever precedes the first `:`, and only `//` opens a host. So
+ * `notaurl` is a path with no host ("host: required field missing", "path: should start with: /"),
+ * and `example.com:8080` has the scheme `example.com`; Kong refuses both, and so does this.
+ */
 function expandServiceUrl(input: Record<string, unknown>, url: string): void {
-  const m = /^(?:([A-Za-z][A-Za-z0-9+.-]*):\/\/)?(\[[^\]]*\]|[^/:?#]*)(?::([^/?#]*))?([^?#]*)/.exec(url);
-  const scheme = m?.[1]?.toLowerCase();
-  let host: string | null = m?.[2] ? m[2] : null;
-  if (host?.startsWith('[')) host = host.slice(1, -1);
-  const portText = m?.[3];
-  const port: number | string | undefined = portText === undefined || portText === '' ? undefined
+  if (url === '') return; // LuaSocket parses "" to nil: nothing set, so the host is missing
+  let rest = url;
+  const s = /^([A-Za-z0-9][A-Za-z0-9+.-]*):/.exec(rest);
+  const scheme = s?.[1];
+  if (s) rest = rest.slice(s[0].length);
+  let authority: string | undefined;
+  if (rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+    rest = slash < 0 ? '' : rest.slice(slash);
+  }
+  // The fragment, the query and `;params` are not part of the path.
+  for (const sep of ['#', '?', ';']) {
+    const at = rest.indexOf(sep);
+    if (at >= 0) rest = rest.slice(0, at);
+  }
+  let host: string | null = null;
+  let portText: string | undefined;
+  if (authority !== undefined) {
+    authority = authority.replace(/^[^@]*@/, '');
+    const p = /:([^:\]]*)$/.exec(authority);
+    if (p) { portText = p[1]; authority = authority.slice(0, p.index); }
+    if (authority !== '') host = /^\[(.+)\]$/.exec(authority)?.[1] ?? authority;
+  }
+  // As Kong: a numeric port is a number; anything else (even "") is kept for the schema to refuse.
+  const port: number | string | undefined = portText === undefined ? undefined
     : /^\d+$/.test(portText) ? Number(portText) : portText;
-  const protocol = scheme ?? (port === 443 ? 'https' : 'http');
+  const protocol = scheme ?? (port === 80 ? 'http' : port === 443 ? 'https' : 'http');
   input.protocol = protocol;
   input.host = host;
   input.port = port ?? (protocol === 'https' ? 443 : 80);
-  input.path = m?.[4] ? m[4] : null;
+  input.path = rest !== '' ? rest : null;
 }
 
 interface WalkContext {
