@@ -33,8 +33,18 @@ export class RedisTimeoutError extends Error {
   constructor(ms: number) { super(`redis did not answer within ${ms} ms`); }
 }
 
-/** `client` is null until the `redis` package has loaded: it is imported only when a config uses it. */
-interface Connection { client: RedisClientType | null; ready: Promise<unknown>; users: number; closed: boolean }
+/**
+ * `client` is null until the `redis` package has loaded: it is imported only when a config uses it.
+ * `firstTry` settles when the first connection is made or has failed: until then a request waits
+ * for it (a config just applied counts its first requests); afterwards one finds Redis up or fails fast.
+ */
+interface Connection {
+  client: RedisClientType | null;
+  firstTry: Promise<void>;
+  tried: boolean;
+  users: number;
+  closed: boolean;
+}
 const connections = new Map<string, Connection>();
 
 function keyOf(r: RedisConfig): string {
@@ -54,8 +64,10 @@ function connect(r: RedisConfig, onError: (err: Error) => void): Connection {
   let c = connections.get(key);
   if (!c) {
     // The client library costs ~250 ms of start-up per process: load it only for a config that needs it.
-    const conn: Connection = { client: null, ready: Promise.resolve(), users: 0, closed: false };
-    conn.ready = import('redis').then(({ createClient }) => {
+    let tried!: () => void;
+    const conn: Connection = { client: null, firstTry: new Promise<void>((r) => { tried = r; }), tried: false, users: 0, closed: false };
+    const settle = () => { conn.tried = true; tried(); };
+    void import('redis').then(({ createClient }) => {
       if (conn.closed) return undefined;
       const client = createClient({
         socket: {
@@ -69,10 +81,10 @@ function connect(r: RedisConfig, onError: (err: Error) => void): Connection {
         database: r.database,
         disableOfflineQueue: true,
       }) as RedisClientType;
-      client.on('error', onError);
+      client.on('error', (err: Error) => { settle(); onError(err); });
       conn.client = client;
       return client.connect();
-    }).catch(onError);
+    }).then(settle, (err: Error) => { settle(); onError(err); });
     c = conn;
     connections.set(key, c);
   }
@@ -100,7 +112,9 @@ export class RedisCounters {
 
   async take(counters: readonly CounterSpec[], cost: number): Promise<number[]> {
     if (this.#syncRate > 0) return this.#takeBatched(counters, cost);
-    const client = this.#conn.client;
+    const conn = this.#conn;
+    if (!conn.tried) await withTimeout(conn.firstTry, this.#timeout);
+    const client = conn.client;
     if (!client?.isReady) throw new Error('redis is not connected');
     const args = [String(cost)];
     for (const c of counters) args.push(String(c.limit), String(c.ttl));
@@ -146,8 +160,16 @@ export class RedisCounters {
     if (--c.users === 0) {
       for (const [k, v] of connections) if (v === c) connections.delete(k);
       c.closed = true;
+      c.tried = true;
       const client = c.client;
-      if (client) void client.quit().catch(() => client.disconnect().catch(() => {}));
+      if (client) {
+        // Commands in flight may finish (a frozen Redis gets `timeout`). A client no longer open
+        // throws, even from destroy(): unheard, that rejection would end the worker.
+        const destroy = () => { try { client.destroy(); } catch { /* closed already */ } };
+        const timer = setTimeout(destroy, this.#timeout);
+        timer.unref();
+        client.close().then(() => clearTimeout(timer), () => { clearTimeout(timer); destroy(); });
+      }
     }
   }
 }

@@ -1,13 +1,16 @@
 /**
  * rate-limiting with `policy: redis` against a real redis-server: counting shared by two gateways,
  * Redis stopped mid-test (fault_tolerant true passes requests, false answers 500), slowed beyond
- * `redis.timeout` (no request waits longer), and counting resumes when Redis is back.
+ * `redis.timeout` (no request waits longer), and counting resumes when Redis is back. The client
+ * itself: a take made as it is created waits for its first connection; one whose first connection
+ * fails fails fast; closing it after Redis went away leaves no rejection behind.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startGateway } from '../../../test/harness/gateway-process.ts';
 import { startRecordingUpstream } from '../../../test/harness/upstreams.ts';
 import { startRedis } from '../../../test/harness/redis-server.ts';
+import { RedisCounters } from './redis-policy.ts';
 
 test('redis policy: shared counters, faults and recovery', async () => {
   const redis = await startRedis();
@@ -62,6 +65,30 @@ test('redis policy: shared counters, faults and recovery', async () => {
   await slow.arrayBuffer();
   assert.equal(slow.status, 200);
   assert.ok(Date.now() - t1 < 1500, `waited ${Date.now() - t1} ms with redis.timeout 300`);
+});
+
+test('a take in the same tick as the plugin is created waits for the first connection and counts', async () => {
+  const redis = await startRedis();
+  const errors: Error[] = [];
+  const counters = new RedisCounters({ host: '127.0.0.1', port: redis.port, timeout: 2000, database: 0, ssl: false, ssl_verify: false },
+    -1, (err) => errors.push(err));
+  after(async () => { counters.close(); await redis.stop(); });
+  // The client library loads and connects on first use: a config just applied must still count.
+  const spec = [{ key: `first-take-${Date.now()}`, limit: 10, ttl: 60 }];
+  assert.deepEqual(await counters.take(spec, 1), [0]);
+  assert.deepEqual(await counters.take(spec, 1), [1]);
+  assert.deepEqual(errors, []);
+});
+
+test('a first connection that fails settles at once: requests fail fast, not after the timeout', async () => {
+  const redis = await startRedis();
+  const port = redis.port;
+  await redis.stop();
+  const counters = new RedisCounters({ host: '127.0.0.1', port, timeout: 2000, database: 0, ssl: false, ssl_verify: false }, -1, () => {});
+  after(() => { counters.close(); });
+  const t0 = Date.now();
+  await assert.rejects(counters.take([{ key: 'k', limit: 1, ttl: 1 }], 1), /redis is not connected/);
+  assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
 });
 
 async function eventually<T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
