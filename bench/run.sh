@@ -4,7 +4,7 @@
 # nginx upstream on :9000, wrk pinned to core 1, proxy + upstream on core 0, 50 and 200 connections).
 # Results: bench/results/results.tsv; the markdown table with ratios: bench/results/table.md.
 # Then the micro-benchmarks (router match, config compile, POST /config under load and memory per
-# 1,000 routes/consumers, controller translate) into bench/results/micro.txt (~40 s).
+# 1,000 routes/consumers, controller translate, gateway start time) into bench/results/micro.txt (~75 s).
 #   ONLY=regex   run only matching scenarios (the micro-benchmarks run when it matches "micro")
 #   REPS=3 DURATION=10s   as bench.sh     APPEND=1   add to OUT instead of starting it anew
 set -uo pipefail
@@ -60,7 +60,7 @@ for entry in "${RUNS[@]}"; do
 done
 [ -n "${started:-}" ] && { node --import tsx report.ts "$OUT" > results/table.md; cat results/table.md; }
 if [ -z "${ONLY:-}" ] || [[ micro =~ $ONLY ]]; then
-  { for b in router-match config-compile config-apply translate; do
+  { for b in router-match config-compile config-apply translate start; do
       echo "## node --import tsx bench/$b.bench.ts"; node --import tsx "$b.bench.ts" || echo "[bench] $b failed"; echo; done
   } 2>&1 | tee results/micro.txt
 fi
