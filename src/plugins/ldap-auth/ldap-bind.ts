@@ -10,7 +10,14 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
-import { Client, ResultCodeError } from 'ldapts';
+import type { Client } from 'ldapts';
+
+type Ldapts = typeof import('ldapts');
+let ldapts: Promise<Ldapts> | null = null;
+/** The client library loads with the first bind: a worker whose config has no ldap-auth never loads it. */
+function loadLdapts(): Promise<Ldapts> {
+  return (ldapts ??= import('ldapts'));
+}
 
 export type BindOutcome = 'ok' | 'rejected';
 export interface BindResult {
@@ -98,6 +105,7 @@ export class LdapBinder {
    * Throws when the server gave no answer.
    */
   async bind(dn: string, password: string): Promise<BindResult> {
+    const { ResultCodeError } = await loadLdapts();
     let client: Client | null = null;
     try {
       client = this.#take() ?? await this.#connect();
@@ -134,6 +142,7 @@ export class LdapBinder {
   }
 
   async #connect(): Promise<Client> {
+    const { Client, ResultCodeError } = await loadLdapts();
     const e = this.#endpoint;
     const host = e.host.includes(':') ? `[${e.host}]` : e.host;
     const timeout = e.timeoutMs > 0 ? e.timeoutMs : 0;
