@@ -22,7 +22,11 @@ for v in "$@"; do
 done
 sleep 2
 for n in "${names[@]}" "nginx:8080"; do p=${n#*:}; for k in $(seq 120); do c=$(curl -s -o /dev/null -w '%{http_code}' -H "$HDR" localhost:$p/); [ "$c" = 200 ] && break; sleep 0.5; done; taskset -c 1 wrk -t1 -c50 -d6s -H "$HDR" http://127.0.0.1:$p/ >/dev/null; done
-for r in $(seq $R); do for c in 50 200; do for n in "${names[@]}" "nginx:8080"; do
+# Every other round in reverse order: in a fixed order the builds' figures carry an order effect
+# (bench/cpu.sh measured up to 3.5 us a request between two builds of the same code).
+for r in $(seq $R); do
+  order=("${names[@]}" "nginx:8080"); if [ $((r % 2)) -eq 0 ]; then rev=(); for ((k=${#order[@]}-1; k>=0; k--)); do rev+=("${order[$k]}"); done; order=("${rev[@]}"); fi
+  for c in 50 200; do for n in "${order[@]}"; do
   out=$(taskset -c 1 wrk -t1 -c$c -d5s -H "$HDR" --latency http://127.0.0.1:${n#*:}/)
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out"); p99=$(awk '$1=="99%" {v=$2; if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /us$/) {sub(/us/,"",v); v=v/1000} else if (v ~ /s$/) {sub(/s/,"",v); v=v*1000}; print v}' <<<"$out")
   echo -e "${n%%:*}\t$c\t$rps\t$p99"
