@@ -4,7 +4,6 @@
  * Every gateway flag is also an environment variable (`--proxy-listen` = TURNPIKE_PROXY_LISTEN),
  * as every kong.conf property is a KONG_* variable.
  */
-import cluster from 'node:cluster';
 import os from 'node:os';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -90,12 +89,6 @@ function fail(message: string): never {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  if (cluster.isWorker) {
-    const { runWorker } = await import('../gateway/worker.ts');
-    await runWorker(JSON.parse(process.env.TURNPIKE_WORKER_INIT!));
-    return;
-  }
-
   const program = new Command('turnpike')
     .description('A Kong-compatible API gateway and Kubernetes ingress controller')
     .version(VERSION);
