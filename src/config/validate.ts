@@ -127,7 +127,7 @@ function expandServiceUrl(input: Record<string, unknown>, url: string): void {
   // As Kong: a numeric port is a number; anything else (even "") is kept for the schema to refuse.
   const port: number | string | undefined = portText === undefined ? undefined
     : /^\d+$/.test(portText) ? Number(portText) : portText;
-  const protocol = scheme ?? (port === 80 ? 'http' : port === 443 ? 'https' : 'http');
+  const protocol = scheme ?? (port === 443 ? 'https' : 'http');
   input.protocol = protocol;
   input.host = host;
   input.port = port ?? (protocol === 'https' ? 443 : 80);

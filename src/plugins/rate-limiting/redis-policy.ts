@@ -65,7 +65,7 @@ function connect(r: RedisConfig, onError: (err: Error) => void): Connection {
   if (!c) {
     // The client library costs ~250 ms of start-up per process: load it only for a config that needs it.
     let tried!: () => void;
-    const conn: Connection = { client: null, firstTry: new Promise<void>((r) => { tried = r; }), tried: false, users: 0, closed: false };
+    const conn: Connection = { client: null, firstTry: new Promise<void>((resolve) => { tried = resolve; }), tried: false, users: 0, closed: false };
     const settle = () => { conn.tried = true; tried(); };
     void import('redis').then(({ createClient }) => {
       if (conn.closed) return undefined;
