@@ -89,7 +89,8 @@ class BalancedServiceUpstream implements ServiceUpstream {
   readonly #balancer: Balancer;
   readonly #service: Service;
   readonly #hostHeader: string | null;
-  readonly #peers = new Map<BalancerPeer, Peer>();
+  /** Made with the first request: a config of 10,000 services need not hold 10,000 empty maps. */
+  #peers: Map<BalancerPeer, Peer> | null = null;
 
   constructor(balancer: Balancer, service: Service, hostHeader: string | null) {
     this.#balancer = balancer;
@@ -98,7 +99,7 @@ class BalancedServiceUpstream implements ServiceUpstream {
   }
 
   #peerFor(bp: BalancerPeer): Peer {
-    let p = this.#peers.get(bp);
+    let p = (this.#peers ??= new Map()).get(bp);
     // A hostname target's address can change when its DNS entry is refreshed.
     if (!p || p.address !== bp.address) {
       const https = this.#service.protocol === 'https' || this.#service.protocol === 'grpcs';
@@ -167,7 +168,12 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
   const services = new Map(config.services.map((s) => [s.id, s]));
   const router = new RouteIndex(config.routes, services);
   const chains = compilePluginChains(config, options.plugins, options.log);
-  for (const r of config.routes) chains.forRoute(r.id, r.service?.id ?? null);
+  // Indexed loops over the collections: this runs once per config, mostly unoptimized, where
+  // `for...of` allocates a result object per element.
+  for (let i = 0; i < config.routes.length; i++) {
+    const r = config.routes[i]!;
+    chains.forRoute(r.id, r.service?.id ?? null);
+  }
   const consumers = new IndexedConsumerDirectory(config);
 
   const targetsByUpstream = new Map<string, Target[]>();
@@ -212,7 +218,7 @@ export function compileSnapshot(config: Config, options: CompileOptions): Snapsh
     perService.set(service.id, su);
     return su;
   };
-  for (const s of config.services) upstreamOf(s);
+  for (let i = 0; i < config.services.length; i++) upstreamOf(config.services[i]!);
 
   // SNI -> secure context
   const certsById = new Map(config.certificates.map((c) => [c.id, c]));
