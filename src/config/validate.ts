@@ -101,37 +101,62 @@ function mergeFieldErrors(tree: ErrorTree, base: PathSegment[], errs: FieldError
  */
 function expandServiceUrl(input: Record<string, unknown>, url: string): void {
   if (url === '') return; // LuaSocket parses "" to nil: nothing set, so the host is missing
-  let rest = url;
-  const s = /^([A-Za-z0-9][A-Za-z0-9+.-]*):/.exec(rest);
-  const scheme = s?.[1];
-  if (s) rest = rest.slice(s[0].length);
+  // Scanned by index rather than by regular expressions: a config of 10,000 services spent ~0.7 KB
+  // of match arrays and slices on each url (session 15).
+  const colon = url.indexOf(':');
+  const hasScheme = colon > 0 && isSchemeText(url, colon);
+  const scheme = hasScheme ? url.slice(0, colon) : undefined;
+  let at = hasScheme ? colon + 1 : 0;
   let authority: string | undefined;
-  if (rest.startsWith('//')) {
-    const slash = rest.indexOf('/', 2);
-    authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
-    rest = slash < 0 ? '' : rest.slice(slash);
+  if (url.startsWith('//', at)) {
+    const slash = url.indexOf('/', at + 2);
+    authority = url.slice(at + 2, slash < 0 ? url.length : slash);
+    at = slash < 0 ? url.length : slash;
   }
   // The fragment, the query and `;params` are not part of the path.
-  for (const sep of ['#', '?', ';']) {
-    const at = rest.indexOf(sep);
-    if (at >= 0) rest = rest.slice(0, at);
+  let end = url.length;
+  for (let i = at; i < end; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x23 || c === 0x3f || c === 0x3b) end = i; // # ? ;
   }
   let host: string | null = null;
   let portText: string | undefined;
   if (authority !== undefined) {
-    authority = authority.replace(/^[^@]*@/, '');
-    const p = /:([^:\]]*)$/.exec(authority);
-    if (p) { portText = p[1]; authority = authority.slice(0, p.index); }
-    if (authority !== '') host = /^\[(.+)\]$/.exec(authority)?.[1] ?? authority;
+    const userinfo = authority.indexOf('@');
+    if (userinfo >= 0) authority = authority.slice(userinfo + 1);
+    const lastColon = authority.lastIndexOf(':');
+    if (lastColon >= 0 && authority.indexOf(']', lastColon) < 0) {
+      portText = authority.slice(lastColon + 1);
+      authority = authority.slice(0, lastColon);
+    }
+    if (authority.length > 2 && authority.charCodeAt(0) === 0x5b && authority.charCodeAt(authority.length - 1) === 0x5d
+      && !LINE_TERMINATOR.test(authority)) {
+      host = authority.slice(1, -1); // [v6 address]
+    } else if (authority !== '') {
+      host = authority;
+    }
   }
   // As Kong: a numeric port is a number; anything else (even "") is kept for the schema to refuse.
   const port: number | string | undefined = portText === undefined ? undefined
-    : /^\d+$/.test(portText) ? Number(portText) : portText;
+    : DIGITS.test(portText) ? Number(portText) : portText;
   const protocol = scheme ?? (port === 443 ? 'https' : 'http');
   input.protocol = protocol;
   input.host = host;
   input.port = port ?? (protocol === 'https' ? 443 : 80);
-  input.path = rest !== '' ? rest : null;
+  input.path = end > at ? url.slice(at, end) : null;
+}
+
+const DIGITS = /^\d+$/;
+const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
+
+/** Whether `url` up to `colon` is a scheme: a letter or digit, then letters, digits, `+`, `.`, `-`. */
+function isSchemeText(url: string, colon: number): boolean {
+  for (let i = 0; i < colon; i++) {
+    const c = url.charCodeAt(i);
+    const alnum = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+    if (!alnum && (i === 0 || (c !== 0x2b && c !== 0x2e && c !== 0x2d))) return false;
+  }
+  return true;
 }
 
 interface WalkContext {
@@ -141,16 +166,21 @@ interface WalkContext {
   options: ValidateOptions;
 }
 
+const PATHLESS_PROTOCOLS = ['tcp', 'tls', 'udp', 'grpc', 'grpcs'];
+const TLS_ONLY_FIELDS = ['client_certificate', 'tls_verify', 'tls_verify_depth', 'ca_certificates'];
+
+function failProtocolCondition(tree: ErrorTree, path: PathSegment[], field: string): void {
+  addEntityError(tree, path, "failed conditional validation given value of field 'protocol'");
+  setFieldError(tree, [...path, field], 'value must be null');
+}
+
 function checkService(i: Record<string, unknown>, tree: ErrorTree, path: PathSegment[]): void {
   const protocol = (i.protocol as string | undefined) ?? 'http';
-  const fail = (field: string) => {
-    addEntityError(tree, path, "failed conditional validation given value of field 'protocol'");
-    setFieldError(tree, [...path, field], 'value must be null');
-  };
-  if (['tcp', 'tls', 'udp', 'grpc', 'grpcs'].includes(protocol) && i.path !== undefined && i.path !== null) fail('path');
+  if (PATHLESS_PROTOCOLS.includes(protocol) && i.path !== undefined && i.path !== null) failProtocolCondition(tree, path, 'path');
   if (protocol !== 'https' && protocol !== 'tls') {
-    for (const f of ['client_certificate', 'tls_verify', 'tls_verify_depth', 'ca_certificates']) {
-      if (i[f] !== undefined && i[f] !== null) fail(f);
+    for (let k = 0; k < TLS_ONLY_FIELDS.length; k++) {
+      const f = TLS_ONLY_FIELDS[k]!;
+      if (i[f] !== undefined && i[f] !== null) failProtocolCondition(tree, path, f);
     }
   }
 }

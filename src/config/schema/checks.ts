@@ -9,12 +9,35 @@ export type FieldCheck = (value: string) => string | null;
 
 interface ParsedHost { kind: 'name' | 'ipv4' | 'ipv6'; host: string; port: number | null }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const HOSTNAME = /^[A-Za-z0-9_.\-\u0080-\uffff]+$/;
+const DIGITS = /^\d+$/;
+const DIGITS_AND_DOTS = /^[\d.]+$/;
 
+/** Four dot-separated groups of 1-3 digits, each at most 255. Scanned: no match arrays per host. */
 function isIpv4(s: string): boolean {
-  const m = IPV4.exec(s);
-  return m !== null && m.slice(1).every((p) => Number(p) <= 255);
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 0x30);
+    } else if (c === 0x2e) {
+      if (digits === 0 || value > 255 || ++dots > 3) return false;
+      digits = 0;
+      value = 0;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0 && value <= 255;
+}
+
+function countColons(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(':'); i !== -1; i = s.indexOf(':', i + 1)) n++;
+  return n;
 }
 
 function isIpv6(s: string): boolean {
@@ -34,7 +57,7 @@ function isIpv6(s: string): boolean {
 
 /** Kong's `normalize_ip`: a hostname, IPv4 or IPv6 with an optional port. 'bad-port' = port > 65535. */
 export function parseHost(input: string): ParsedHost | 'invalid' | 'bad-port' {
-  const colons = input.split(':').length - 1;
+  const colons = countColons(input);
   if (colons > 1) {
     let addr = input;
     let port: number | null = null;
@@ -57,11 +80,11 @@ export function parseHost(input: string): ParsedHost | 'invalid' | 'bad-port' {
     const idx = input.indexOf(':');
     host = input.slice(0, idx);
     const p = input.slice(idx + 1);
-    if (!/^\d+$/.test(p)) return 'invalid';
+    if (!DIGITS.test(p)) return 'invalid';
     port = Number(p);
     if (port > 65535) return 'bad-port';
   }
-  if (/^[\d.]+$/.test(host)) return isIpv4(host) ? { kind: 'ipv4', host, port } : 'invalid';
+  if (DIGITS_AND_DOTS.test(host)) return isIpv4(host) ? { kind: 'ipv4', host, port } : 'invalid';
   return host !== '' && HOSTNAME.test(host) ? { kind: 'name', host, port } : 'invalid';
 }
 
