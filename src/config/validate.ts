@@ -208,14 +208,26 @@ const ROUTE_FORBIDS = {
 };
 
 function usesAny(protocols: readonly string[], set: readonly string[]): boolean {
-  for (const p of protocols) if (set.includes(p)) return true;
+  for (let k = 0; k < protocols.length; k++) if (set.includes(protocols[k]!)) return true;
   return false;
+}
+
+function forbidRouteFields(i: Record<string, unknown>, tree: ErrorTree, path: PathSegment[], rule: { fields: string[]; when: string }): void {
+  for (let k = 0; k < rule.fields.length; k++) {
+    const f = rule.fields[k]!;
+    if (!isEmpty(i[f])) setFieldError(tree, [...path, f], `cannot set '${f}' when 'protocols' is ${rule.when}`);
+  }
+}
+
+function needOneRouteField(i: Record<string, unknown>, tree: ErrorTree, path: PathSegment[], rule: { fields: string[]; message: string }): void {
+  for (let k = 0; k < rule.fields.length; k++) if (!isEmpty(i[rule.fields[k]!])) return;
+  addEntityError(tree, path, rule.message);
 }
 
 function checkRoute(i: Record<string, unknown>, tree: ErrorTree, path: PathSegment[]): void {
   const protocols = (i.protocols as string[] | undefined) ?? DEFAULT_ROUTE_PROTOCOLS;
   let setsUsed = 0;
-  for (const set of PROTOCOL_SETS) if (usesAny(protocols, set)) setsUsed++;
+  for (let k = 0; k < PROTOCOL_SETS.length; k++) if (usesAny(protocols, PROTOCOL_SETS[k]!)) setsUsed++;
   if (setsUsed > 1) {
     const used = PROTOCOL_SETS.filter((set) => usesAny(protocols, set));
     const sets = used.map((s) => `(${quoted(s.filter((p) => p !== 'ws' && p !== 'wss'))})`).join(', ');
@@ -231,25 +243,18 @@ function checkRoute(i: Record<string, unknown>, tree: ErrorTree, path: PathSegme
   if (!isEmpty(i.snis) && !usesAny(protocols, ['grpcs', 'https', 'tls', 'tls_passthrough', 'wss'])) {
     addEntityError(tree, path, "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'");
   }
-  const forbid = (rule: { fields: string[]; when: string }) => {
-    for (const f of rule.fields) if (!isEmpty(i[f])) setFieldError(tree, [...path, f], `cannot set '${f}' when 'protocols' is ${rule.when}`);
-  };
-  const atLeastOne = (rule: { fields: string[]; message: string }) => {
-    for (const f of rule.fields) if (!isEmpty(i[f])) return;
-    addEntityError(tree, path, rule.message);
-  };
   const first = protocols[0];
   if (first === 'http' || first === 'https' || first === 'ws' || first === 'wss') {
-    forbid(ROUTE_FORBIDS.http);
-    atLeastOne(protocols.includes('https') || protocols.includes('wss') ? ROUTE_NEEDS.https : ROUTE_NEEDS.http);
+    forbidRouteFields(i, tree, path, ROUTE_FORBIDS.http);
+    needOneRouteField(i, tree, path, protocols.includes('https') || protocols.includes('wss') ? ROUTE_NEEDS.https : ROUTE_NEEDS.http);
   } else if (first === 'grpc' || first === 'grpcs') {
     if (i.strip_path === true) setFieldError(tree, [...path, 'strip_path'], "cannot set 'strip_path' when 'protocols' is 'grpc' or 'grpcs'");
-    forbid(ROUTE_FORBIDS.grpc);
-    atLeastOne(protocols.includes('grpcs') ? ROUTE_NEEDS.grpcs : ROUTE_NEEDS.grpc);
+    forbidRouteFields(i, tree, path, ROUTE_FORBIDS.grpc);
+    needOneRouteField(i, tree, path, protocols.includes('grpcs') ? ROUTE_NEEDS.grpcs : ROUTE_NEEDS.grpc);
   } else {
-    forbid(ROUTE_FORBIDS.stream);
-    if (protocols.some((p) => p === 'tcp' || p === 'tls' || p === 'udp')) atLeastOne(ROUTE_NEEDS.stream);
-    if (protocols.includes('tls_passthrough')) atLeastOne(ROUTE_NEEDS.passthrough);
+    forbidRouteFields(i, tree, path, ROUTE_FORBIDS.stream);
+    if (protocols.some((p) => p === 'tcp' || p === 'tls' || p === 'udp')) needOneRouteField(i, tree, path, ROUTE_NEEDS.stream);
+    if (protocols.includes('tls_passthrough')) needOneRouteField(i, tree, path, ROUTE_NEEDS.passthrough);
   }
 }
 
@@ -338,7 +343,9 @@ function walkEntity(ctx: WalkContext, type: EntityKey, raw: unknown, parent: Pen
   for (const key in input) if (input[key] === null) delete input[key];
   const validate = recordValidator(shape.schema);
   if (!validate(input)) placeAjvErrors(validate.errors ?? [], input, ctx.tree, path);
-  for (const [field] of FOREIGN_ENTRIES[type]) {
+  const foreign = FOREIGN_ENTRIES[type];
+  for (let k = 0; k < foreign.length; k++) {
+    const field = foreign[k]![0];
     if (field === parentFk) continue;
     const v = input[field];
     if (v === undefined || v === null) {
@@ -354,11 +361,21 @@ function walkEntity(ctx: WalkContext, type: EntityKey, raw: unknown, parent: Pen
   const pending: PendingEntity = { type, input, parent, path, id: '', refs: {} };
   if (pluginConfig !== undefined) pending.pluginConfig = pluginConfig;
   ctx.pending.push(pending);
-  for (const childType of shape.children) {
+  for (let c = 0; c < shape.children.length; c++) {
+    const childType = shape.children[c]!;
     const items = input[childType];
     if (!Array.isArray(items)) continue;
-    items.forEach((item, j) => walkEntity(ctx, childType, item, pending, [...path, childType, j]));
+    for (let j = 0; j < items.length; j++) walkEntity(ctx, childType, items[j], pending, childPath(path, childType, j));
   }
+}
+
+/** `[...path, childType, index]`, without the spread's iteration (this runs once per entity, cold). */
+function childPath(path: PathSegment[], childType: string, index: number): PathSegment[] {
+  const out = new Array<PathSegment>(path.length + 2);
+  for (let i = 0; i < path.length; i++) out[i] = path[i]!;
+  out[path.length] = childType;
+  out[path.length + 1] = index;
+  return out;
 }
 
 function checkTopLevel(ctx: WalkContext, input: Record<string, unknown>): void {
@@ -383,7 +400,7 @@ function checkTopLevel(ctx: WalkContext, input: Record<string, unknown>): void {
       setFieldError(ctx.tree, [key], 'expected an array');
       continue;
     }
-    value.forEach((item, i) => walkEntity(ctx, key as EntityKey, item, null, [key, i]));
+    for (let i = 0; i < value.length; i++) walkEntity(ctx, key as EntityKey, value[i], null, [key, i]);
   }
 }
 
@@ -437,7 +454,9 @@ function linkEntities(ctx: WalkContext): void {
   const resolveRefs = (p: PendingEntity) => {
     const parentFk = p.parent ? fkToParent(p.type, p.parent.type) : null;
     if (parentFk !== null && p.parent) p.refs[parentFk] = p.parent.id;
-    for (const [field, target] of FOREIGN_ENTRIES[p.type]) {
+    const foreign = FOREIGN_ENTRIES[p.type];
+    for (let k = 0; k < foreign.length; k++) {
+      const field = foreign[k]![0], target = foreign[k]![1];
       if (field === parentFk) continue;
       const v = p.input[field];
       if (v === undefined || v === null) continue;
@@ -486,15 +505,20 @@ function linkEntities(ctx: WalkContext): void {
   };
 
   // Plugins last: their ids derive from the ids of what they are scoped to.
-  const others = ctx.pending.filter((p) => p.type !== 'plugins');
-  const plugins = ctx.pending.filter((p) => p.type === 'plugins');
-  for (const p of others) assignId(p);
-  for (const p of others) resolveRefs(p);
-  for (const p of plugins) { resolveRefs(p); assignId(p); }
+  const pending = ctx.pending;
+  for (let i = 0; i < pending.length; i++) if (pending[i]!.type !== 'plugins') assignId(pending[i]!);
+  for (let i = 0; i < pending.length; i++) if (pending[i]!.type !== 'plugins') resolveRefs(pending[i]!);
+  for (let i = 0; i < pending.length; i++) {
+    const p = pending[i]!;
+    if (p.type === 'plugins') { resolveRefs(p); assignId(p); }
+  }
 
   const uniqueSeen = new Set<string>();
-  for (const p of ctx.pending) {
-    for (const field of ENTITY_SHAPES[p.type].uniqueFields) {
+  for (let i = 0; i < pending.length; i++) {
+    const p = pending[i]!;
+    const uniqueFields = ENTITY_SHAPES[p.type].uniqueFields;
+    for (let k = 0; k < uniqueFields.length; k++) {
+      const field = uniqueFields[k]!;
       const v = p.input[field];
       if (typeof v !== 'string') continue;
       const seenKey = `${p.type}\0${field}\0${v}`;
@@ -555,7 +579,14 @@ export function validateConfig(
   const config = emptyConfig();
   const buckets = config as unknown as Record<EntityKey, unknown[]>;
   // Top-level entries first, then hoisted children, each in file order.
-  const ordered = [...ctx.pending.filter((p) => p.parent === null), ...ctx.pending.filter((p) => p.parent !== null)];
-  for (const p of ordered) buckets[p.type].push(NORMALIZERS[p.type](p, norm));
+  const pending = ctx.pending;
+  for (let i = 0; i < pending.length; i++) {
+    const p = pending[i]!;
+    if (p.parent === null) buckets[p.type].push(NORMALIZERS[p.type](p, norm));
+  }
+  for (let i = 0; i < pending.length; i++) {
+    const p = pending[i]!;
+    if (p.parent !== null) buckets[p.type].push(NORMALIZERS[p.type](p, norm));
+  }
   return { ok: true, config };
 }
