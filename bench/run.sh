@@ -64,6 +64,6 @@ if [ -z "${ONLY:-}" ] || [[ micro =~ $ONLY ]]; then
   { for b in router-match config-compile snapshot-compile config-apply translate start; do
       # The worker's half of an apply runs with the workers' young generation (supervisor.ts).
       flags=(); [ "$b" = snapshot-compile ] && flags=(--max-semi-space-size=4)
-      echo "## node ${flags[*]} --import tsx bench/$b.bench.ts"; node "${flags[@]}" --import tsx "$b.bench.ts" || echo "[bench] $b failed"; echo; done
+      echo "## node ${flags[*]:+${flags[*]} }--import tsx bench/$b.bench.ts"; node "${flags[@]}" --import tsx "$b.bench.ts" || echo "[bench] $b failed"; echo; done
   } 2>&1 | tee results/micro.txt
 fi
