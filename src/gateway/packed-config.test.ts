@@ -82,3 +82,29 @@ test('records unpacked share no array or object', () => {
   assert.deepEqual(b!.protocols, ['http', 'https']);
   assert.deepEqual(b!.headers.x, ['1']);
 });
+
+test('arrays equal to the first record\'s are sent once; nulls, other arrays and absent fields come back as they were', () => {
+  const config = {
+    routes: [
+      { id: 'a', protocols: ['http', 'https'], tags: ['t'], paths: ['/a'] },
+      { id: 'b', protocols: ['http', 'https'], tags: null, paths: ['/b'] },
+      { id: 'c', protocols: ['https'], tags: ['t'], paths: ['/c'] },
+      { id: 'd', protocols: ['http', 'https'], paths: ['/d'] },
+      { id: 'e', protocols: ['https', 'http'], tags: [], paths: ['/a'] },
+      { id: 'f', protocols: ['http', 'https', 'grpc'], tags: ['t', 't'], paths: ['/a'] },
+    ],
+  } as unknown as Config;
+  assert.deepEqual(overTheWire(config), viaJson(config));
+  const packed = JSON.parse(JSON.stringify(packConfig(config))) as { routes: { '\u0000packed': { rows: Record<string, unknown>[]; same: Record<string, unknown> } } };
+  const { rows, same } = packed.routes['\u0000packed'];
+  assert.deepEqual(same, { protocols: ['http', 'https'], tags: ['t'], paths: ['/a'] });
+  // Equal arrays are left out of the rows; the others are written out.
+  assert.deepEqual(rows.map((r) => Object.hasOwn(r, 'protocols')), [false, false, true, false, true, true]);
+  assert.deepEqual(rows.map((r) => r.tags), [undefined, null, undefined, undefined, [], ['t', 't']]);
+  // Each record gets an array of its own, not the template.
+  const routes = (overTheWire(config) as unknown as { routes: { protocols: string[] }[] }).routes;
+  routes[0]!.protocols.push('ws');
+  assert.deepEqual(routes[1]!.protocols, ['http', 'https']);
+  assert.deepEqual(routes[3]!.protocols, ['http', 'https']);
+  assert.equal(Object.hasOwn(routes[3]!, 'tags'), false);
+});

@@ -11,10 +11,16 @@
  */
 import type { Config } from '../config/entities.ts';
 
-/** A collection packed: the first record's scalars in `base` (null for the rest), the differences per record. */
+/**
+ * A collection packed: the first record's scalars in `base` (null for the rest), the differences
+ * per record. `same`: the first record's arrays of scalars, which a row leaves out when its array
+ * holds the same values (a route's `protocols`, a service's `tags`); unpacking gives each record
+ * a copy of its own.
+ */
 export interface PackedCollection {
   base: Record<string, Scalar>;
   rows: Record<string, unknown>[];
+  same?: Record<string, Scalar[]>;
 }
 type Scalar = string | number | boolean | null;
 export type PackedConfig = Record<string, unknown>;
@@ -23,10 +29,19 @@ export type PackedConfig = Record<string, unknown>;
 const ABSENT = '\u0000absent';
 
 const isScalar = (v: unknown): v is Scalar => v === null || (typeof v !== 'object' && typeof v !== 'function');
+const isScalarArray = (v: unknown): v is Scalar[] => Array.isArray(v) && v.every(isScalar);
+
+/** Whether `v` is an array holding `template`'s values, in order (NaN never matches: JSON has none). */
+function sameScalars(v: unknown, template: readonly Scalar[]): boolean {
+  if (!Array.isArray(v) || v.length !== template.length) return false;
+  for (let i = 0; i < v.length; i++) if (v[i] !== template[i]) return false;
+  return true;
+}
 const isPlainRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function packCollection(records: Record<string, unknown>[]): PackedCollection {
   const base: Record<string, Scalar> = {};
+  let same: Record<string, Scalar[]> | undefined;
   const first = records[0]!;
   for (const key in first) {
     const v = first[key];
@@ -36,6 +51,7 @@ function packCollection(records: Record<string, unknown>[]): PackedCollection {
     // Arrays and objects stand as null here, so every record carries its own. (A NaN or Infinity
     // base reads null after JSON, as do the records equal to it.)
     base[key] = isScalar(v) ? v : null;
+    if (isScalarArray(v)) (same ??= {})[key] = v;
   }
   const baseKeys = Object.keys(base);
   const rows = new Array<Record<string, unknown>>(records.length);
@@ -44,7 +60,13 @@ function packCollection(records: Record<string, unknown>[]): PackedCollection {
     const row: Record<string, unknown> = {};
     for (const key in record) {
       const v = record[key];
-      if (v === undefined || (v === base[key] && Object.hasOwn(base, key))) continue;
+      if (v === undefined) continue;
+      if (same !== undefined && Object.hasOwn(same, key)) {
+        // Left out only when equal to the template: a null or another array is written out.
+        if (!sameScalars(v, same[key]!)) row[key] = v;
+        continue;
+      }
+      if (v === base[key] && Object.hasOwn(base, key)) continue;
       row[key] = v;
     }
     let absent: string[] | undefined;
@@ -52,14 +74,19 @@ function packCollection(records: Record<string, unknown>[]): PackedCollection {
     if (absent) row[ABSENT] = absent;
     rows[i] = row;
   }
-  return { base, rows };
+  return same === undefined ? { base, rows } : { base, rows, same };
 }
 
-function unpackCollection({ base, rows }: PackedCollection): Record<string, unknown>[] {
+function unpackCollection({ base, rows, same }: PackedCollection): Record<string, unknown>[] {
   const out = new Array<Record<string, unknown>>(rows.length);
+  const sameKeys = same === undefined ? [] : Object.keys(same);
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i]!;
     const record = { ...base, ...row };
+    for (let k = 0; k < sameKeys.length; k++) {
+      const key = sameKeys[k]!;
+      if (!Object.hasOwn(row, key)) record[key] = same![key]!.slice();
+    }
     const absent = row[ABSENT] as string[] | undefined;
     if (absent) {
       delete record[ABSENT];
