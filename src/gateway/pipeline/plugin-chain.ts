@@ -170,7 +170,7 @@ export function compilePluginChains(
       });
     }
     // Nothing scoped here: the global chain, shared (a config of 10,000 routes with global
-    // plugins only made 10,000 equal chains, a quarter of a compile's garbage).
+    // plugins only made 10,000 equal chains, ~2 MB of garbage per compile).
     if (!specific && shared) return shared;
     return new PluginChain(slots);
   };

@@ -162,7 +162,7 @@ export class RouteIndex {
   constructor(routes: readonly Route[], services: ReadonlyMap<string, Service>) {
     const cands: Candidate[] = [];
     // Each candidate's sort key, SORT_KEY_WIDTH numbers in a row: one flat array rather than a
-    // small array per candidate, which 10,000 routes turned into a fifth of a compile's garbage.
+    // small array (and a wrapper) per candidate, ~1.5 MB of garbage for 10,000 routes.
     // (Indexed loops throughout: this runs once per config, mostly unoptimized, where `for...of`
     // allocates a result object per element.)
     let paths = 0;
