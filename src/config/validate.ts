@@ -15,7 +15,7 @@ import {
 } from './errors.ts';
 import { ENTITY_SHAPES, WALK_ORDER } from './schema/declarative.ts';
 import { pluginConfigValidator, placeAjvErrors, recordValidator } from './schema/compiler.ts';
-import { FIELD_CHECKS } from './schema/checks.ts';
+import { FIELD_CHECKS, isDigits } from './schema/checks.ts';
 import { entityId } from './ids.ts';
 import { canonicalJson } from './hash.ts';
 import { NORMALIZERS, type NormalizeContext, type PendingEntity } from './normalize.ts';
@@ -138,7 +138,7 @@ function expandServiceUrl(input: Record<string, unknown>, url: string): void {
   }
   // As Kong: a numeric port is a number; anything else (even "") is kept for the schema to refuse.
   const port: number | string | undefined = portText === undefined ? undefined
-    : DIGITS.test(portText) ? Number(portText) : portText;
+    : isDigits(portText) ? Number(portText) : portText;
   const protocol = scheme ?? (port === 443 ? 'https' : 'http');
   input.protocol = protocol;
   input.host = host;
@@ -146,7 +146,6 @@ function expandServiceUrl(input: Record<string, unknown>, url: string): void {
   input.path = end > at ? url.slice(at, end) : null;
 }
 
-const DIGITS = /^\d+$/;
 const LINE_TERMINATOR = /[\n\r\u2028\u2029]/;
 
 /** Whether `url` up to `colon` is a scheme: a letter or digit, then letters, digits, `+`, `.`, `-`. */

@@ -11,6 +11,9 @@ interface ParsedHost { kind: 'name' | 'ipv4' | 'ipv6'; host: string; port: numbe
 
 const HOSTNAME = /^[A-Za-z0-9_.\-\u0080-\uffff]+$/;
 const DIGITS = /^\d+$/;
+
+/** One or more ASCII digits and nothing else. */
+export const isDigits = (s: string): boolean => DIGITS.test(s);
 const DIGITS_AND_DOTS = /^[\d.]+$/;
 
 /** Four dot-separated groups of 1-3 digits, each at most 255. Scanned: no match arrays per host. */
