@@ -318,7 +318,8 @@ export class RequestFlow {
       ?? (ctx.route!.preserve_host && view.raw.headers.host ? view.raw.headers.host : peer.hostHeader);
     const pathWithQuery = up.query ? `${up.path}?${up.query}` : up.path;
     ctx.upstreamUri = pathWithQuery;
-    const attempt = { ip: peer.address, port: peer.port, balancer_latency: Math.round(performance.now() - tBalance) } as RequestContext['tries'][number];
+    // balancer_latency is filled in below from the clock read that starts the upstream exchange.
+    const attempt = { ip: peer.address, port: peer.port, balancer_latency: 0 } as RequestContext['tries'][number];
     ctx.tries.push(attempt);
 
     let body: H1Request['body'] = null;
@@ -343,6 +344,7 @@ export class RequestFlow {
 
     const pool = this.#rt.pools.get(peer.origin, service.connect_timeout, peer.tls);
     ctx.upstreamStartAt = performance.now();
+    attempt.balancer_latency = Math.round(ctx.upstreamStartAt - tBalance);
     const handler = new UpstreamResponseHandler(this, flow, peer, target, buffered, replayable, tried, attempt);
     if (flow.trace) flow.trace.startTry(headers, peer, up.method, `${peer.origin}${pathWithQuery}`);
     try {

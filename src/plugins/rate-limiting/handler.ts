@@ -49,38 +49,54 @@ export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): Plugi
     : null;
   const fail: PluginExit = { status: 500, message: 'An unexpected error occurred' };
 
-  const decide = (ctx: PluginContext, usages: number[], now: number): void | PluginExit => {
+  const hideHeaders = c.hide_client_headers;
+  const exceeded: PluginExit = { status: c.error_code, message: c.error_message };
+
+  /** `resets` holds each limit's `RateLimit-Reset` text for the second the request came in. */
+  const decide = (ctx: PluginContext, usages: number[], resets: readonly string[]): void | PluginExit => {
+    const n = limits.length;
     let stopIndex = -1;
-    for (let i = 0; i < limits.length; i++) if (limits[i]!.limit - usages[i]! <= 0) { stopIndex = i; break; }
-    if (c.hide_client_headers) {
-      return stopIndex === -1 ? undefined : { status: c.error_code, message: c.error_message };
-    }
-    // Flat [name, value, ...]: the header phase copies it without walking an object's keys.
-    const headers: string[] = [];
+    for (let i = 0; i < n; i++) if (limits[i]!.limit - usages[i]! <= 0) { stopIndex = i; break; }
+    if (hideHeaders) return stopIndex === -1 ? undefined : exceeded;
+    // Flat [name, value, ...] of a known length: the header phase copies it without walking an
+    // object's keys, and the array is never grown.
+    const headers = new Array<string>(n * 4 + (stopIndex === -1 ? 6 : 8));
+    let k = 0;
     let best = -1;
     let bestRemaining = Infinity;
-    for (let i = 0; i < limits.length; i++) {
+    let bestText = '';
+    for (let i = 0; i < n; i++) {
       const l = limits[i]!;
       const used = usages[i]!;
       const remaining = stopIndex === -1 || i === stopIndex ? Math.max(0, l.limit - used - 1) : l.limit - used;
-      headers.push(l.limitHeader, l.limitText, l.remainingHeader, String(remaining));
+      const text = String(remaining);
+      headers[k++] = l.limitHeader;
+      headers[k++] = l.limitText;
+      headers[k++] = l.remainingHeader;
+      headers[k++] = text;
       // The most constraining period: fewest remaining, ties go to the longer window.
-      if (remaining <= bestRemaining) { bestRemaining = remaining; best = i; }
+      if (remaining <= bestRemaining) { bestRemaining = remaining; best = i; bestText = text; }
     }
-    const b = limits[best]!;
-    const reset = String(resetSeconds(b.period, now));
-    headers.push('RateLimit-Limit', b.limitText, 'RateLimit-Remaining', String(bestRemaining), 'RateLimit-Reset', reset);
+    const reset = resets[best]!;
+    headers[k++] = 'RateLimit-Limit';
+    headers[k++] = limits[best]!.limitText;
+    headers[k++] = 'RateLimit-Remaining';
+    headers[k++] = bestText;
+    headers[k++] = 'RateLimit-Reset';
+    headers[k++] = reset;
     (ctx.shared as Record<symbol, unknown>)[HEADERS_KEY] = headers;
     if (stopIndex !== -1) {
-      headers.push('Retry-After', reset);
-      return { status: c.error_code, message: c.error_message };
+      headers[k++] = 'Retry-After';
+      headers[k] = reset;
+      return exceeded;
     }
   };
 
-  // The counters of the last identifier in the last second: every window starts on a second, so
-  // within one the keys are the same strings, already hashed by the counter store's Map.
-  let lastId: string | null = null;
+  // Every window starts on a second, so within one second a limit's `RateLimit-Reset` is the same
+  // and so are the counter keys of an identifier (strings the counter store's Map has hashed).
   let lastSecond = -1;
+  let resets: readonly string[] = [];
+  let lastId: string | null = null;
   let lastSpecs: readonly CounterSpec[] = [];
 
   return {
@@ -88,16 +104,20 @@ export function createRateLimiting(c: RateLimitingConfig, env: PluginEnv): Plugi
       const now = Date.now();
       const id = identifier(ctx, c);
       const second = Math.floor(now / 1000);
-      let specs = lastSpecs;
-      if (id !== lastId || second !== lastSecond) {
-        specs = limits.map((l) => ({ key: `${keyPrefix}${id}:${windowStart(l.period, now)}:${l.period}`, limit: l.limit, ttl: l.ttl }));
-        lastId = id;
+      if (second !== lastSecond) {
         lastSecond = second;
-        lastSpecs = specs;
+        resets = limits.map((l) => String(resetSeconds(l.period, now)));
+        lastId = null;
       }
+      if (id !== lastId) {
+        lastSpecs = limits.map((l) => ({ key: `${keyPrefix}${id}:${windowStart(l.period, now)}:${l.period}`, limit: l.limit, ttl: l.ttl }));
+        lastId = id;
+      }
+      const specs = lastSpecs;
+      const secondResets = resets;
       const taken = redis ? redis.take(specs, 1) : ctx.counters.take(specs, 1);
-      if (Array.isArray(taken)) return decide(ctx, taken, now);
-      return taken.then((usages) => decide(ctx, usages, now), (err: Error) => {
+      if (Array.isArray(taken)) return decide(ctx, taken, secondResets);
+      return taken.then((usages) => decide(ctx, usages, secondResets), (err: Error) => {
         ctx.log.error('rate-limiting: counters unavailable', { error: err.message });
         // fault_tolerant: let the request through without limits (and without headers).
         return c.fault_tolerant ? undefined : fail;
