@@ -119,7 +119,12 @@ export class UpstreamRequestState implements UpstreamRequest {
     this.query = query;
   }
   setHeader(name: string, value: string | string[]): void { this.headers[name.toLowerCase()] = value; }
-  removeHeader(name: string): void { delete this.headers[name.toLowerCase()]; }
+  removeHeader(name: string): void {
+    const key = name.toLowerCase();
+    // Most removals find nothing (the auth plugins clear every X-Consumer-* header they do not
+    // set), and a `delete` of a missing key still costs V8 a runtime call: ~2x the `in`.
+    if (key in this.headers) delete this.headers[key];
+  }
   setBody(body: Buffer | string): void { this.body = typeof body === 'string' ? Buffer.from(body) : body; }
 }
 
@@ -158,6 +163,7 @@ export class ResponseState implements ResponseView {
   }
   removeHeader(name: string): void {
     const key = name.toLowerCase();
+    if (!(key in this.headers) && !(key in this.names)) return;
     delete this.headers[key];
     delete this.names[key];
   }
