@@ -60,6 +60,11 @@ export interface RequestView {
   readonly remoteAddr: string;
   /** Whether the peer is in `trusted_ips`, so its X-Forwarded-* headers are believed. */
   readonly trustedPeer?: boolean;
+  /**
+   * The client connection the request came on: the same object for every request on it (what
+   * Kong's `ngx.var.connection` tells apart), to key a per-connection memo in a WeakMap. Opaque.
+   */
+  readonly connection: object;
   header(name: string): string | string[] | undefined;
   /** Every value of a header as sent, one entry per header line (Node joins repeats in `headers`). */
   headerValues(name: string): readonly string[];
@@ -102,7 +107,11 @@ export interface ConsumerDirectory {
   consumer(idOrUsername: string): Consumer | undefined;
   /** The consumer whose `custom_id` this is (openid-connect's `consumer_by: [custom_id]`). */
   consumerByCustomId(customId: string): Consumer | undefined;
-  keyAuth(key: string): KeyAuthCredential | undefined;
+  /**
+   * The credential of a key-auth key. Pass the request's `connection`: a key presented again on
+   * it is confirmed by a constant-time compare instead of being digested again.
+   */
+  keyAuth(key: string, connection?: object): KeyAuthCredential | undefined;
   basicAuth(username: string): BasicAuthCredential | undefined;
   jwtSecret(key: string): JwtSecret | undefined;
   hmacAuth(username: string): HmacAuthCredential | undefined;

@@ -8,10 +8,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
 import { startRecordingUpstream, type Upstream } from '../harness/upstreams.ts';
 import { rawExchange } from '../harness/raw-client.ts';
-import { IndexedConsumerDirectory } from '../../src/gateway/consumer-directory.ts';
+import { IndexedConsumerDirectory, sameSecret } from '../../src/gateway/consumer-directory.ts';
 
 let g: GatewayProcess;
 let up: Upstream;
@@ -202,23 +203,72 @@ test('spoofed X-Forwarded-* and X-Real-IP: not believed from an untrusted peer',
   assert.equal(ipr.status, 403);
 });
 
+test('one keep-alive connection carrying several clients: every request is judged by its own key', async () => {
+  // As a load balancer's pooled connection does. The gateway remembers the last key accepted on a
+  // connection; a near miss, a prefix, a longer key or another case must not pass for it.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const sockets = new Set<unknown>();
+  const get = (apikey: string) => new Promise<{ status: number; user?: string }>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: g.proxyPort, path: '/key', agent, headers: { apikey } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { body += c; });
+      res.on('end', () => resolve({
+        status: res.statusCode!,
+        user: res.statusCode === 200 ? (JSON.parse(body) as Seen).headers['x-consumer-username'] : undefined,
+      }));
+    });
+    req.on('socket', (s) => sockets.add(s));
+    req.on('error', reject);
+  });
+  try {
+    const steps: [string, number, string?][] = [
+      ['alice-key', 200, 'alice'], ['alice-key', 200, 'alice'], ['bob-key', 200, 'bob'], ['alice-key', 200, 'alice'],
+      ['alice-kez', 401], ['alice-ke', 401], ['alice-keyy', 401], ['Alice-Key', 200, 'bob'], ['alice-key', 200, 'alice'], ['', 401],
+    ];
+    for (const [key, status, user] of steps) {
+      const r = await get(key);
+      assert.deepEqual([r.status, r.user], [status, user], `apikey ${JSON.stringify(key)}`);
+    }
+    assert.equal(sockets.size, 1, 'every request went on the same connection');
+  } finally {
+    agent.destroy();
+  }
+});
+
 test('secret comparisons are constant-time by construction', () => {
-  // key-auth: credentials are found by the SHA-256 of the presented key and confirmed with
-  // timingSafeEqual, so lookup time depends on a digest, not on how much of a key was right.
+  // key-auth: credentials are found by the SHA-256 of the presented key, so lookup time depends on
+  // a digest, not on how much of a key was right. A key presented again on one connection is
+  // compared with that connection's last accepted key by sameSecret, which reads every character.
   const dir = new IndexedConsumerDirectory({
     consumers: [{ id: 'c1', username: 'u' }], keyauth_credentials: [{ id: 'k1', key: 'secret-key', consumer: { id: 'c1' }, ttl: null, created_at: 0 }],
     basicauth_credentials: [], jwt_secrets: [], hmacauth_credentials: [], oauth2_credentials: [], acls: [],
   } as never);
   assert.equal(dir.keyAuth('secret-key')?.id, 'k1');
   assert.equal(dir.keyAuth('secret-kex'), undefined);
+  const connection = {};
+  for (const [key, id] of [['secret-key', 'k1'], ['secret-key', 'k1'], ['secret-kex', undefined], ['secret-ke', undefined],
+    ['secret-keyy', undefined], ['Secret-key', undefined], ['', undefined], ['secret-key', 'k1']] as const) {
+    assert.equal(dir.keyAuth(key, connection)?.id, id, `${JSON.stringify(key)} on a connection that had "secret-key" accepted`);
+  }
+  for (const [a, b, same] of [['abc', 'abc', true], ['abc', 'abd', false], ['abc', 'ab', false], ['ab', 'abc', false],
+    ['', '', true], ['', 'a', false], ['a\0', 'a', false], ['a', 'a\0', false], ['é', 'é', true], ['é', 'e', false]] as const) {
+    assert.equal(sameSecret(a, b), same, `sameSecret(${JSON.stringify(a)}, ${JSON.stringify(b)})`);
+  }
   const src = (p: string) => readFileSync(new URL(`../../src/${p}`, import.meta.url), 'utf8');
   const directory = src('gateway/consumer-directory.ts');
-  const lookup = /keyAuth\(key: string\)[^]*?\n {2}\}/.exec(directory)?.[0] ?? '';
+  const lookup = /keyAuth\(key: string, connection\?: object\)[^]*?\n {2}\}/.exec(directory)?.[0] ?? '';
   // Only the digest is looked up and compared (a Map hit is an exact match of it): timing tells a
   // guesser about the digest of a guess, not about how close the guess was.
   assert.match(lookup, /\.get\(keyDigest\(key\)\)/, 'the presented key is digested before any lookup');
   assert.match(directory, /hash as oneShotHash[^]*'sha256'/, 'with SHA-256');
   assert.doesNotMatch(lookup, /\.get\(key\)/, 'never looked up by the raw key');
+  assert.match(lookup, /sameSecret\(key, memo\.key\)/, 'a remembered key is compared with sameSecret only');
+  assert.doesNotMatch(lookup.replace(/\.key === ''/g, ''), /key\s*[!=]==|[!=]==\s*[\w.]*key\b/, 'and never with ===');
+  // sameSecret's loop has no early exit: it runs over the whole presented key.
+  const compare = /function sameSecret[^]*?\n\}/.exec(directory)?.[0] ?? '';
+  assert.match(compare, /for \(let i = 0; i < presented\.length; i\+\+\) diff \|= /);
+  assert.doesNotMatch(compare, /break|return (?!diff === 0)/);
   // The plugin itself never compares keys: it only asks the directory.
   const keyAuth = src('plugins/key-auth/access.ts');
   assert.doesNotMatch(keyAuth.replace(/\.key === ''/g, ''), /\.key\s*[!=]==|[!=]==\s*[\w.]*\.key\b/);

@@ -60,6 +60,7 @@ export class ClientRequestView implements RequestView {
   readonly clientIp: string;
   readonly remoteAddr: string;
   trustedPeer = false;
+  readonly connection: object;
   readonly raw: ClientRequest;
   #query: Record<string, string | string[] | true> | null = null;
   #body: Promise<Buffer> | null = null;
@@ -67,6 +68,8 @@ export class ClientRequestView implements RequestView {
   constructor(raw: ClientRequest, scheme: 'http' | 'https', port: number, path: string, rawQuery: string,
     host: string, remoteAddr: string, clientIp: string) {
     this.raw = raw;
+    // A request without a socket (a test double) is a connection of its own.
+    this.connection = raw.socket ?? this;
     this.method = raw.method ?? 'GET';
     this.scheme = scheme;
     this.port = port;

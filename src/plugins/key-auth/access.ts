@@ -109,7 +109,7 @@ function authenticate(c: Compiled, ctx: PluginContext, body: ParsedBody | undefi
   if (c.hide && c.body && body === undefined) return NEED_BODY;
   if (c.hide) hideKey(c, ctx, found.name, body);
   if (found.key === '') return ERR_NO_API_KEY;
-  const credential = ctx.consumers.keyAuth(found.key);
+  const credential = ctx.consumers.keyAuth(found.key, ctx.request.connection);
   if (!credential) return ERR_INVALID_CREDENTIALS;
   const consumer = ctx.consumers.consumer(credential.consumer.id) ?? null;
   setConsumer(ctx, consumer, credential, credential.id);

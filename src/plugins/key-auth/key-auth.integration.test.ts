@@ -4,6 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import net from 'node:net';
 import { startGateway, type GatewayProcess } from '../../../test/harness/gateway-process.ts';
 import { startRecordingUpstream, type Upstream } from '../../../test/harness/upstreams.ts';
@@ -204,4 +205,41 @@ test('run_on_preflight', async () => {
   const on = await fetch(`${gw.proxy}/default`, { method: 'OPTIONS' });
   assert.equal(on.status, 401);
   assert.equal(await on.text(), '{\n  "message":"No API key found in request"\n}');
+});
+
+test('a key accepted on a keep-alive connection is refused on it once a new config drops it', async () => {
+  // The gateway remembers the last key accepted per connection, for one config only.
+  const own = await startGateway({
+    config: {
+      _format_version: '3.0',
+      services: [{ name: 'echo', url: up.url, routes: [{ name: 'r', paths: ['/r'], plugins: [{ name: 'key-auth' }] }] }],
+      consumers: [{ username: 'carol', keyauth_credentials: [{ key: 'carol-old' }] }],
+    },
+  });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const sockets = new Set<unknown>();
+  const get = (apikey: string) => new Promise<number>((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port: own.proxyPort, path: '/r', agent, headers: { apikey } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode!));
+    });
+    req.on('socket', (s) => sockets.add(s));
+    req.on('error', reject);
+  });
+  try {
+    assert.equal(await get('carol-old'), 200);
+    assert.equal(await get('carol-old'), 200);
+    const posted = await own.postConfig({
+      _format_version: '3.0',
+      services: [{ name: 'echo', url: up.url, routes: [{ name: 'r', paths: ['/r'], plugins: [{ name: 'key-auth' }] }] }],
+      consumers: [{ username: 'carol', keyauth_credentials: [{ key: 'carol-new' }] }],
+    });
+    assert.equal(posted.status, 201);
+    assert.equal(await get('carol-old'), 401, 'the old key no longer passes on the connection that used it');
+    assert.equal(await get('carol-new'), 200);
+    assert.equal(sockets.size, 1, 'every request went on the same connection');
+  } finally {
+    agent.destroy();
+    await own.stop();
+  }
 });
