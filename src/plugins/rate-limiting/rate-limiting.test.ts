@@ -99,6 +99,30 @@ test('a new second is a new window, for the same client as for another', async (
   counters.close();
 });
 
+test('RateLimit-Reset counts down with the clock, second by second, into the next window', async (t) => {
+  mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 10, 28, 13, 37, 42, 500) });
+  t.after(() => mock.timers.reset());
+  const h = instance({ minute: 100, hour: 1000, limit_by: 'ip' });
+  const counters = new LocalCounterStore();
+  const reset = async () => {
+    const ctx = makeContext({ counters, clientIp: '10.0.0.9' });
+    await h.access!(ctx);
+    h.header!(ctx);
+    return [ctx.response.headers['ratelimit-reset'], ctx.response.headers['ratelimit-remaining']];
+  };
+  assert.deepEqual(await reset(), ['18', '99']);
+  assert.deepEqual(await reset(), ['18', '98'], 'the same second');
+  mock.timers.tick(499);
+  assert.deepEqual(await reset(), ['18', '97'], '13:37:42.999');
+  mock.timers.tick(1);
+  assert.deepEqual(await reset(), ['17', '96'], '13:37:43.000');
+  mock.timers.tick(16_900);
+  assert.deepEqual(await reset(), ['1', '95'], '13:37:59.900');
+  mock.timers.tick(200);
+  assert.deepEqual(await reset(), ['60', '99'], 'a new minute window: its reset and its own count');
+  counters.close();
+});
+
 test('limit_by ip, header and hide_client_headers, custom error', async () => {
   const h = instance({ minute: 1, limit_by: 'header', header_name: 'x-team', hide_client_headers: true, error_code: 418, error_message: 'slow down' });
   const counters = new LocalCounterStore();
