@@ -4,7 +4,8 @@
 # nothing else; the upstream nginx and wrk on core 1, as bench/cpu.sh); each pair is two 3 s
 # `wrk -c50` runs back to back, A first in odd pairs and B first in even ones. A pair's two runs
 # see nearly the same host, so the differences vary far less than either build's own figures on
-# these noisy VMs (sessions 15-16: single figures swung 44-82 µs within one run).
+# these noisy VMs (session 16: single figures swung 44-82 us within one run; the differences'
+# quartiles were 1.7-2.8 us apart in calm stretches, and an A/A run read -1.2 us when busy).
 # CFG and HDR pick the scenario as in cpu.sh (default: plain.yml, 'X-Bench: 1').
 # Example: CFG=bench/configs/key-auth-rate-limiting.yml HDR='apikey: key-alice-123' bench/cpu-pair.sh 30 /tmp/old $PWD
 set -uo pipefail
