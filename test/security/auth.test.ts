@@ -8,10 +8,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
 import { startGateway, type GatewayProcess } from '../harness/gateway-process.ts';
 import { startRecordingUpstream, type Upstream } from '../harness/upstreams.ts';
 import { rawExchange } from '../harness/raw-client.ts';
+import { keepAliveClient } from '../harness/keep-alive-client.ts';
 import { IndexedConsumerDirectory, sameSecret } from '../../src/gateway/consumer-directory.ts';
 
 let g: GatewayProcess;
@@ -206,21 +206,11 @@ test('spoofed X-Forwarded-* and X-Real-IP: not believed from an untrusted peer',
 test('one keep-alive connection carrying several clients: every request is judged by its own key', async () => {
   // As a load balancer's pooled connection does. The gateway remembers the last key accepted on a
   // connection; a near miss, a prefix, a longer key or another case must not pass for it.
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const sockets = new Set<unknown>();
-  const get = (apikey: string) => new Promise<{ status: number; user?: string }>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: g.proxyPort, path: '/key', agent, headers: { apikey } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { body += c; });
-      res.on('end', () => resolve({
-        status: res.statusCode!,
-        user: res.statusCode === 200 ? (JSON.parse(body) as Seen).headers['x-consumer-username'] : undefined,
-      }));
-    });
-    req.on('socket', (s) => sockets.add(s));
-    req.on('error', reject);
-  });
+  const client = keepAliveClient(g.proxyPort);
+  const get = async (apikey: string) => {
+    const r = await client.get('/key', { apikey });
+    return { status: r.status, user: r.status === 200 ? (JSON.parse(r.body) as Seen).headers['x-consumer-username'] : undefined };
+  };
   try {
     const steps: [string, number, string?][] = [
       ['alice-key', 200, 'alice'], ['alice-key', 200, 'alice'], ['bob-key', 200, 'bob'], ['alice-key', 200, 'alice'],
@@ -230,9 +220,9 @@ test('one keep-alive connection carrying several clients: every request is judge
       const r = await get(key);
       assert.deepEqual([r.status, r.user], [status, user], `apikey ${JSON.stringify(key)}`);
     }
-    assert.equal(sockets.size, 1, 'every request went on the same connection');
+    assert.equal(client.connections(), 1, 'every request went on the same connection');
   } finally {
-    agent.destroy();
+    client.close();
   }
 });
 

@@ -4,10 +4,10 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import net from 'node:net';
 import { startGateway, type GatewayProcess } from '../../../test/harness/gateway-process.ts';
 import { startRecordingUpstream, type Upstream } from '../../../test/harness/upstreams.ts';
+import { keepAliveClient } from '../../../test/harness/keep-alive-client.ts';
 
 let gw: GatewayProcess;
 let up: Upstream;
@@ -216,16 +216,8 @@ test('a key accepted on a keep-alive connection is refused on it once a new conf
       consumers: [{ username: 'carol', keyauth_credentials: [{ key: 'carol-old' }] }],
     },
   });
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const sockets = new Set<unknown>();
-  const get = (apikey: string) => new Promise<number>((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port: own.proxyPort, path: '/r', agent, headers: { apikey } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode!));
-    });
-    req.on('socket', (s) => sockets.add(s));
-    req.on('error', reject);
-  });
+  const client = keepAliveClient(own.proxyPort);
+  const get = async (apikey: string) => (await client.get('/r', { apikey })).status;
   try {
     assert.equal(await get('carol-old'), 200);
     assert.equal(await get('carol-old'), 200);
@@ -237,9 +229,9 @@ test('a key accepted on a keep-alive connection is refused on it once a new conf
     assert.equal(posted.status, 201);
     assert.equal(await get('carol-old'), 401, 'the old key no longer passes on the connection that used it');
     assert.equal(await get('carol-new'), 200);
-    assert.equal(sockets.size, 1, 'every request went on the same connection');
+    assert.equal(client.connections(), 1, 'every request went on the same connection');
   } finally {
-    agent.destroy();
+    client.close();
     await own.stop();
   }
 });
