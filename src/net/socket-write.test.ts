@@ -120,3 +120,51 @@ test('a failed write destroys the socket and reports the error', async () => {
     assert.equal(errors[0], reported);
   } finally { close(); }
 });
+
+test('callbacks of writes taken at once run in write order after the current callback', async () => {
+  const { client, peer, close } = await pair();
+  try {
+    const got = collect(peer);
+    const order: string[] = [];
+    // From inside an I/O callback, as the proxy writes: a tick queued before the writes runs first.
+    await new Promise<void>((resolve) => {
+      setImmediate(() => {
+        process.nextTick(() => order.push('tick'));
+        for (let i = 0; i < 3; i++) {
+          assert.equal(writeDirect(client, `w${i};`, () => {
+            order.push(`done ${i}`);
+            // A write made by a callback reports in the same round, after the ones queued before it.
+            if (i === 0) writeDirect(client, 'w3;', () => order.push('done 3'));
+          }), true);
+        }
+        order.push('returned');
+        setImmediate(resolve);
+      });
+    });
+    assert.deepEqual(order, ['returned', 'tick', 'done 0', 'done 1', 'done 2', 'done 3']);
+    client.end();
+    await once(peer, 'end');
+    assert.equal(got().toString(), 'w0;w1;w2;w3;');
+  } finally { close(); }
+});
+
+test('a write callback that throws fails the process as an unhandled error, and the callbacks after it still run', async () => {
+  // In a child process: the test runner takes any unhandled error in its own process as a failure.
+  const code = `
+    import net from 'node:net';
+    import { once } from 'node:events';
+    import { writeDirect } from ${JSON.stringify(new URL('./socket-write.ts', import.meta.url).href)};
+    const server = net.createServer((s) => s.resume()).listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = net.connect(server.address().port, '127.0.0.1');
+    await once(client, 'connect');
+    const order = [];
+    process.on('unhandledRejection', (e) => order.push('unhandled ' + e.message));
+    writeDirect(client, 'a', () => { order.push('done 0'); throw new Error('callback failed'); });
+    writeDirect(client, 'b', () => order.push('done 1'));
+    setTimeout(() => { console.log(JSON.stringify(order)); process.exit(0); }, 50);
+  `;
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  assert.deepEqual(JSON.parse(out), ['done 0', 'done 1', 'unhandled callback failed']);
+});
