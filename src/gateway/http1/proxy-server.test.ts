@@ -208,6 +208,41 @@ test('a client that half-closes after its request still gets the answer', async 
   } finally { await s.close(); }
 });
 
+test("an answer's events: 'finish' then 'close' once each after its bytes are written, 'drain' after a full socket empties", async () => {
+  const seen: string[] = [];
+  const s = await serve((req, res) => {
+    if (req.url === '/events') {
+      res.on('finish', () => seen.push(`finish ${res.writableFinished}`));
+      res.on('close', () => seen.push('close'));
+      res.whenClosed((tag: string) => seen.push(tag), 'hook');
+      res.writeHead(200, ['Content-Length', '2']);
+      res.end('ok');
+      seen.push('ended');
+      return;
+    }
+    // A body larger than the socket takes while the client reads nothing: write says wait, then 'drain'.
+    res.writeHead(200, ['Content-Length', String(32 * 1024 * 1024)]);
+    const full = !res.write(Buffer.alloc(32 * 1024 * 1024, 0x61));
+    seen.push(`full ${full}`);
+    res.once('drain', () => { seen.push('drain'); res.end(); });
+  });
+  try {
+    const r = await rawExchange(s.port, 'GET /events HTTP/1.1\r\nHost: h\r\n\r\n', { idleMs: 100 });
+    assert.match(r.data, /^HTTP\/1\.1 200 OK[\s\S]*\r\n\r\nok$/);
+    assert.deepEqual(seen, ['ended', 'finish true', 'hook', 'close']);
+    seen.length = 0;
+    const got = await new Promise<number>((resolve) => {
+      let n = 0;
+      const c = net.connect(s.port, '127.0.0.1', () => c.write('GET /big HTTP/1.1\r\nHost: h\r\n\r\n'));
+      c.pause();
+      setTimeout(() => { assert.deepEqual(seen, ['full true']); c.resume(); }, 100);
+      c.on('data', (d: Buffer) => { n += d.length; if (n > 32 * 1024 * 1024) { c.destroy(); resolve(n); } });
+    });
+    assert.ok(got > 32 * 1024 * 1024);
+    assert.deepEqual(seen, ['full true', 'drain']);
+  } finally { await s.close(); }
+});
+
 test('an upgrade hands over the socket with the bytes that followed the head', async () => {
   let head = '';
   const s = await serve((_req, res) => { res.writeHead(500); res.end(); }, {}, (req, socket, first) => {
