@@ -305,8 +305,11 @@ test('closeIdleConnections closes silent and between-requests connections, not o
 
 test('bodies next to their head: small and large, Buffer and string (UTF-8), keep their bytes', async () => {
   const big = Buffer.alloc(100_000, 0xe9);
+  // Every byte value, in bodies small and large, up to the size still copied next to the head.
+  const everyByte = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * 7) % 256));
   const s = await serve((req, res) => {
-    const body: Buffer | string = req.url === '/big' ? big : req.url === '/text' ? 'héllo ✓' : Buffer.from([0, 1, 2, 255]);
+    const body: Buffer | string = req.url === '/big' ? big : req.url === '/text' ? 'héllo ✓'
+      : req.url?.startsWith('/bytes/') ? everyByte(Number(req.url.slice(7))) : Buffer.from([0, 1, 2, 255]);
     const size = typeof body === 'string' ? Buffer.byteLength(body) : body.length;
     res.writeHead(200, ['Content-Length', String(size), 'X-Latin1', 'caf\xe9']);
     res.end(body);
@@ -324,6 +327,7 @@ test('bodies next to their head: small and large, Buffer and string (UTF-8), kee
     assert.ok(small.includes(Buffer.from('X-Latin1: caf\xe9\r\n', 'latin1')), 'a latin1 header value keeps its byte');
     assert.equal(bodyOf(await fetchRaw('/text')).toString('utf8'), 'héllo ✓');
     assert.ok(bodyOf(await fetchRaw('/big')).equals(big));
+    for (const n of [256, 16 * 1024, 16 * 1024 + 1]) assert.ok(bodyOf(await fetchRaw(`/bytes/${n}`)).equals(everyByte(n)), `${n} bytes`);
   } finally { await s.close(); }
 });
 
