@@ -251,6 +251,15 @@ export class RouteIndex {
     }
     this.#hostless.collect(req.path, lists);
     if (lists.length === 0) return null;
+    if (lists.length === 1) {
+      // One list is already in rank order.
+      const only = lists[0]!;
+      for (let i = 0; i < only.length; i++) {
+        const m = this.#test(only[i]!, req, host, port);
+        if (m) return m;
+      }
+      return null;
+    }
     // k-way walk in rank order: the first candidate that fully matches is the winner.
     const heads = new Array<number>(lists.length).fill(0);
     for (;;) {

@@ -55,6 +55,9 @@ const precedence: [string, Route[], Partial<RouteRequest>, string | null][] = [
   ['equal priority: earlier route wins', [route('first', { paths: ['/same'] }), route('second', { paths: ['/same'] })], { path: '/same' }, 'first'],
   ['route without a service is matched', [route('orphan', { paths: ['/o'], service: null })], { path: '/o' }, 'orphan'],
   ['no route', [route('a', { paths: ['/a'] })], { path: '/b' }, null],
+  // One candidate list (same prefix, no host): a first candidate that fails leaves the next in line.
+  ['the next route on the same path when the first one\'s method does not match', [route('post', { paths: ['/'], methods: ['POST'] }), route('any', { paths: ['/'] })], { method: 'GET' }, 'any'],
+  ['… and the one after that', [route('post', { paths: ['/'], methods: ['POST'] }), route('put', { paths: ['/'], methods: ['PUT'] }), route('any', { paths: ['/'] })], { method: 'GET' }, 'any'],
 ];
 
 for (const [name, routes, r, expected] of precedence) {
