@@ -97,8 +97,8 @@ let spare: WriteReq | null = null;
 /**
  * Writes `data` (a string is latin1) unless the socket's Writable is busy, connecting, corked or
  * ended: then false, and the caller writes through `socket.write`. `done` runs once the bytes are
- * handed to the kernel (after the current callback, as `socket.write`'s callback), with the error if any; a
- * failed write also destroys the socket, as a stream write does.
+ * handed to the kernel (after the current callback, as `socket.write`'s callback), with the error
+ * if any; a failed write also destroys the socket, as a stream write does.
  */
 export function writeDirect(socket: Socket, data: Buffer | string, done: ((err: Error | null) => void) | null): boolean {
   const s = socket as InternalSocket;
