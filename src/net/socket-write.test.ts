@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { writeDirect } from './socket-write.ts';
 
 async function pair(): Promise<{ client: net.Socket; peer: net.Socket; close(): void }> {
@@ -148,7 +149,7 @@ test('callbacks of writes taken at once run in write order after the current cal
   } finally { close(); }
 });
 
-test('a write callback that throws fails the process as an unhandled error, and the callbacks after it still run', async () => {
+test('a write callback that throws surfaces as an unhandled rejection (fatal without a handler), and the callbacks after it still run', async () => {
   // In a child process: the test runner takes any unhandled error in its own process as a failure.
   const code = `
     import net from 'node:net';
@@ -164,7 +165,6 @@ test('a write callback that throws fails the process as an unhandled error, and 
     writeDirect(client, 'b', () => order.push('done 1'));
     setTimeout(() => { console.log(JSON.stringify(order)); process.exit(0); }, 50);
   `;
-  const { execFileSync } = await import('node:child_process');
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), ['done 0', 'done 1', 'unhandled callback failed']);
 });
