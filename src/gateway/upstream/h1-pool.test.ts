@@ -290,3 +290,31 @@ test('H1Pool: a sized body passes through across reads; bytes beyond it retire t
     up.close();
   }
 });
+
+test('H1Pool: read_timeout counts silence, not the whole answer; an idle connection closes after keepalive_timeout', async () => {
+  let closedAt = 0;
+  const up = await rawUpstream((s, _n, _c, head) => {
+    s.once('close', () => { closedAt = performance.now(); });
+    if (head.startsWith('GET /drip')) {
+      // 6 parts 60 ms apart: 300 ms in all, never 100 ms silent.
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\n');
+      let i = 0;
+      const t = setInterval(() => { s.write('x'); if (++i === 6) clearInterval(t); }, 60);
+    } else {
+      s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    }
+  });
+  const pool = poolFor(up.port, { keepAliveTimeout: 200 });
+  try {
+    assert.equal((await send(pool, { path: '/drip', headersTimeout: 100, bodyTimeout: 100 })).body, 'xxxxxx');
+    const released = performance.now();
+    assert.equal(pool.connections, 1);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(pool.connections, 0, 'closed after 200 ms idle');
+    const idle = closedAt - released;
+    assert.ok(idle >= 190 && idle < 450, `closed after ${idle.toFixed(0)} ms idle (keepalive_timeout 200)`);
+  } finally {
+    pool.destroy();
+    up.close();
+  }
+});

@@ -15,6 +15,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { writeDirect } from '../../net/socket-write.ts';
+import { InactivityTimer } from '../../net/inactivity-timer.ts';
 import { fieldValue, isHeaderName, isHeaderValue } from '../../net/http-fields.ts';
 import { HTTPParser, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, type LlhttpParser } from '../../net/llhttp.ts';
 
@@ -264,7 +265,10 @@ class Connection {
   #statusMessage = '';
   #rawHeaders: string[] = [];
   #keepAlive = true;
-  #timeoutMs = -1;
+  /** connect_timeout, then read_timeout while an exchange waits, keepalive_timeout while idle. */
+  readonly #inactivity: InactivityTimer;
+  /** Heads written past the socket's Writable (not in its `bytesWritten`). */
+  #headsWritten = 0;
   /** Body bytes still to pass through untouched (a sized body; see #passBody). */
   #bodyLeft = 0;
   #skipComplete = false;
@@ -290,10 +294,11 @@ class Connection {
       this.socket = net.connect({ host: o.host, port: o.port, onread: { buffer: this.#nextReadBuffer, callback: this.#onRead } });
     }
     this.socket.setNoDelay(true);
+    const socket = this.socket;
+    this.#inactivity = new InactivityTimer(() => socket.bytesRead + socket.bytesWritten + this.#headsWritten, this.#onTimeout);
     this.setTimeout(o.connectTimeout > 0 ? o.connectTimeout : 0);
     this.socket.once(o.tls ? 'secureConnect' : 'connect', this.#onConnect);
     this.socket.on('end', this.#onEnd);
-    this.socket.on('timeout', this.#onTimeout);
     this.socket.on('error', this.#onError);
     this.socket.on('close', this.#onClose);
     const p = new HTTPParser();
@@ -313,11 +318,10 @@ class Connection {
     this.setTimeout(ms && ms > 0 ? ms : 0);
   }
 
-  /** Socket inactivity timeout; set only when it changes (each change allocates a timer). */
+  /** Inactivity timeout; set only when it changes (each change makes a timer). */
   setTimeout(ms: number): void {
-    if (ms === this.#timeoutMs) return;
-    this.#timeoutMs = ms;
-    this.socket.setTimeout(ms);
+    if (ms === this.#inactivity.ms || this.closed) return;
+    this.#inactivity.set(ms);
   }
 
   /** Writes the request; the exchange is now this connection's. */
@@ -344,6 +348,7 @@ class Connection {
 
   #write(ex: Exchange): void {
     this.armReadTimeout();
+    this.#headsWritten++;
     const body = ex.req.body;
     const socket = this.socket;
     if (!ex.streamed) {
@@ -540,7 +545,7 @@ class Connection {
   #onTimeout = (): void => {
     const ex = this.exchange;
     if (!ex) { this.destroy(); return; } // idle past keepalive_timeout
-    // Not reading because the client is slow is not the upstream's silence; the next read re-arms it.
+    // Not reading because the client is slow is not the upstream's silence: checked again a timeout later.
     if (ex.paused) return;
     this.exchange = null;
     this.destroy();
@@ -554,6 +559,7 @@ class Connection {
 
   #onClose = (): void => {
     this.closed = true;
+    this.#inactivity.clear();
     this.pool.forget(this);
     this.#failExchange(new UpstreamError('UND_ERR_SOCKET', 'other side closed'));
     const p = this.parser;
@@ -579,6 +585,7 @@ class Connection {
   destroy(): void {
     if (!this.closed) {
       this.closed = true;
+      this.#inactivity.clear();
       this.pool.forget(this);
       this.socket.destroy();
     }
