@@ -21,6 +21,25 @@ export function isHeaderValue(value: string): boolean {
   return !INVALID_VALUE.test(value);
 }
 
+/**
+ * The last value each name was found valid with (short ones, for a bounded number of names). Most
+ * fields repeat from message to message (Host, Via, the X-Forwarded-* set, an upstream's own
+ * headers): one map lookup then stands for both checks.
+ */
+const lastValid = new Map<string, string>();
+const REMEMBERED_VALUE_MAX = 128;
+
+/** `isHeaderName(name) && isHeaderValue(value)`. */
+export function isHeaderField(name: string, value: string): boolean {
+  const last = lastValid.get(name);
+  if (last === value) return true;
+  // A name in the map was found valid when it went in.
+  if (last === undefined && !isHeaderName(name)) return false;
+  if (INVALID_VALUE.test(value)) return false;
+  if (value.length <= REMEMBERED_VALUE_MAX && (last !== undefined || lastValid.size < 4096)) lastValid.set(name, value);
+  return true;
+}
+
 /** The value of a header line in `text` from `start` to `end`, without the spaces and tabs around it (as llhttp gives it). */
 export function fieldValue(text: string, start: number, end: number): string {
   let a = start;

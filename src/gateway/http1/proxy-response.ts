@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import { writeDirect } from '../../net/socket-write.ts';
-import { isHeaderName, isHeaderValue } from '../../net/http-fields.ts';
+import { isHeaderField, isHeaderName } from '../../net/http-fields.ts';
 
 /** What a response needs from its connection. */
 export interface ResponseOwner {
@@ -173,8 +173,7 @@ export class ProxyResponse {
   #connection: string | null = null;
 
   #addHeader(name: string, value: string): void {
-    if (!isHeaderName(name)) throw invalidHeader('name', name);
-    if (!isHeaderValue(value)) throw invalidHeader('value', name);
+    if (!isHeaderField(name, value)) throw invalidHeader(isHeaderName(name) ? 'value' : 'name', name);
     const n = name.length;
     if (n === 4 || n === 10 || n === 14 || n === 17) {
       const lower = name.toLowerCase();

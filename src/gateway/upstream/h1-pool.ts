@@ -16,7 +16,7 @@ import tls from 'node:tls';
 import type { Readable } from 'node:stream';
 import { writeDirect } from '../../net/socket-write.ts';
 import { InactivityTimer } from '../../net/inactivity-timer.ts';
-import { fieldValue, isHeaderName, isHeaderValue } from '../../net/http-fields.ts';
+import { fieldValue, isHeaderField, isHeaderName, isHeaderValue } from '../../net/http-fields.ts';
 import { HTTPParser, kOnBody, kOnHeaders, kOnHeadersComplete, kOnMessageBegin, kOnMessageComplete, type LlhttpParser } from '../../net/llhttp.ts';
 
 export interface H1Controller {
@@ -69,6 +69,10 @@ export class UpstreamError extends Error {
 /** A Content-Length this client accepts (a larger or odd one is llhttp's to refuse, or close-delimited). */
 const CONTENT_LENGTH = /^\d{1,15}$/;
 
+function invalidField(name: string): UpstreamError {
+  return new UpstreamError('UND_ERR_INVALID_ARG', isHeaderName(name) ? `invalid ${name} header` : `invalid header name ${JSON.stringify(name)}`);
+}
+
 /** `GET /path HTTP/1.1\r\n...` with every header line; throws on a name or value that would split it. */
 function requestHead(req: H1Request, chunked: boolean): string {
   let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
@@ -76,13 +80,13 @@ function requestHead(req: H1Request, chunked: boolean): string {
   for (const name in headers) {
     const v = headers[name];
     if (v === undefined) continue;
-    if (!isHeaderName(name)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid header name ${JSON.stringify(name)}`);
     if (typeof v === 'string') {
-      if (!isHeaderValue(v)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
+      if (!isHeaderField(name, v)) throw invalidField(name);
       head += `${name}: ${v}\r\n`;
     } else {
+      if (!isHeaderName(name)) throw invalidField(name);
       for (const one of v) {
-        if (!isHeaderValue(one)) throw new UpstreamError('UND_ERR_INVALID_ARG', `invalid ${name} header`);
+        if (!isHeaderValue(one)) throw invalidField(name);
         head += `${name}: ${one}\r\n`;
       }
     }
