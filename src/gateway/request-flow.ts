@@ -17,7 +17,9 @@ import { resolveSlot, type PluginInstance } from './pipeline/plugin-chain.ts';
 import { gatewayErrorBody, proxyErrorBody } from './response/errors.ts';
 import type { GatewaySettings } from './settings.ts';
 import { addStickyCookie, type Snapshot, type Peer, type ServiceUpstream } from './snapshot.ts';
-import { addForwardedHeaders, copyResponseHeaders, realClientIp, upstreamHeadersFrom } from './upstream/request-headers.ts';
+import {
+  addForwardedHeaders, copyResponseHeaders, FORWARDED_NAMES, ForwardedLines, realClientIp, upstreamHeadersFrom,
+} from './upstream/request-headers.ts';
 import type { UpstreamPools } from './upstream/pools.ts';
 import type { H1Controller, H1Handler, H1Request } from './upstream/h1-pool.ts';
 import type { RequestTrace, RequestTracer } from '../observability/tracing/types.ts';
@@ -89,6 +91,8 @@ export class RequestFlow {
   readonly #rt: FlowRuntime;
   readonly #scheme: 'http' | 'https';
   readonly #port: number;
+  readonly #forwarded = new ForwardedLines();
+  #via: string | null = null;
 
   constructor(runtime: FlowRuntime, scheme: 'http' | 'https', port: number) {
     this.#rt = runtime;
@@ -151,7 +155,7 @@ export class RequestFlow {
     const upstream = new UpstreamRequestState(upstreamHeadersFrom(req.headers as HeaderMap), view.method, path, rawQuery);
     const ctx = new RequestContext(view, upstream, this.#rt.services(snapshot), t0, nextRequestId);
     const tracer = this.#rt.tracer;
-    const flow: Flow = { ctx, req, res, snapshot, trusted, finished: false, trace: tracer ? tracer.start(req, ctx) : null, pluginHost: undefined, lastFailure: undefined, upstreamCall: undefined };
+    const flow: Flow = { ctx, req, res, snapshot, trusted, finished: false, trace: tracer ? tracer.start(req, ctx) : null, pluginHost: undefined, lastFailure: undefined, upstreamCall: undefined, forwarded: undefined };
     if (res.whenClosed) res.whenClosed(this.#finishFlow, flow);
     else res.on('close', () => this.#finish(flow));
 
@@ -303,15 +307,24 @@ export class RequestFlow {
     const up = ctx.upstream;
     const headers = up.headers;
     if (!tried) {
-      addForwardedHeaders(headers, view.headers, {
+      const via = settings.headers.via ? (this.#via ??= `1.1 turnpike/${settings.version}`) : null;
+      const lines = this.#forwarded.render(view.headers, {
         trusted: flow.trusted, scheme: view.scheme, host: view.host, port: view.port, remoteAddr: view.remoteAddr,
         clientIp: view.clientIp, path: view.path, strippedPrefix: ctx.shared['_strippedPrefix'] as string | null,
-      });
-      if (settings.headers.via) {
-        const via = view.headers['via'];
-        headers['via'] = via ? `${first(via)}, 1.1 turnpike/${settings.version}` : `1.1 turnpike/${settings.version}`;
+      }, via);
+      if (lines === null) {
+        target.release(peer);
+        this.#rt.onError?.(new Error('a forwarded header value has a control character'), 'dispatch');
+        return this.#error(flow, 502);
       }
-      if (settings.upstreamRequestId) headers['x-kong-request-id'] = ctx.requestId;
+      // The gateway's values win over the client's and the plugins' (as Kong's proxy_set_header).
+      for (const name of FORWARDED_NAMES) if (name in headers && (via !== null || name !== 'via')) delete headers[name];
+      if (settings.upstreamRequestId) {
+        if ('x-kong-request-id' in headers) delete headers['x-kong-request-id'];
+        flow.forwarded = `${lines}x-kong-request-id: ${ctx.requestId}\r\n`;
+      } else {
+        flow.forwarded = lines;
+      }
     }
     if (!tried) flow.pluginHost = headers['host'] as string | undefined;
     headers['host'] = flow.pluginHost
@@ -352,6 +365,7 @@ export class RequestFlow {
         path: pathWithQuery,
         method: up.method,
         headers: headers as Record<string, string | string[]>,
+        lines: flow.forwarded,
         body,
         headersTimeout: service.read_timeout,
         bodyTimeout: service.read_timeout,
@@ -631,6 +645,8 @@ interface Flow {
   trace: RequestTrace | null;
   /** The upstream exchange in flight, to abort if the client leaves. */
   upstreamCall?: H1Controller;
+  /** The X-Forwarded-*, X-Real-IP, Via and X-Kong-Request-Id lines, made for the first try. */
+  forwarded?: string;
 }
 
 /**

@@ -44,9 +44,20 @@ test('routes, strips the path and sets the forwarding headers', async () => {
   const g = await gw({
     config: {
       _format_version: '3.0',
-      services: [{ name: 'svc', url: `${u.url}/base`, routes: [{ name: 'r', paths: ['/api'], strip_path: true }] }],
+      services: [{ name: 'svc', url: `${u.url}/base`, routes: [
+        { name: 'r', paths: ['/api'], strip_path: true },
+        { name: 'tx', paths: ['/tx'], plugins: [{ name: 'request-transformer', config: {
+          append: { headers: ['x-forwarded-proto:plugin', 'x-real-ip:plugin', 'via:plugin', 'x-kong-request-id:plugin'] },
+        } }] },
+      ] }],
     },
   });
+  // What plugins set under these names gives way to the gateway's values, as Kong's proxy_set_header.
+  const tx = await (await fetch(`${g.proxy}/tx`)).json() as { headers: Record<string, string> };
+  assert.equal(tx.headers['x-forwarded-proto'], 'http');
+  assert.equal(tx.headers['x-real-ip'], '127.0.0.1');
+  assert.match(tx.headers['via'] ?? '', /^1\.1 turnpike\/[^,]*$/);
+  assert.match(tx.headers['x-kong-request-id'] ?? '', /^[0-9a-f]{32}$/);
   const r = await fetch(`${g.proxy}/api/items?x=1`, { headers: { 'x-forwarded-for': '9.9.9.9', 'x-forwarded-host': 'evil.test' } });
   assert.equal(r.status, 200);
   const seen = await r.json() as { url: string; headers: Record<string, string> };

@@ -39,6 +39,8 @@ export interface H1Request {
   path: string;
   method: string;
   headers: Record<string, string | string[]>;
+  /** Header lines sent after `headers` as they are: each ends in CRLF, and the caller checked them. */
+  lines?: string;
   /** A Buffer is sent as is (and may be sent again on a fresh connection); a stream is piped once. */
   body?: Buffer | string | Readable | null;
   /** Kong's read_timeout: the longest silence while waiting for the response, in ms (0: none). */
@@ -91,6 +93,7 @@ function requestHead(req: H1Request, chunked: boolean): string {
       }
     }
   }
+  if (req.lines !== undefined) head += req.lines;
   if (chunked) head += 'transfer-encoding: chunked\r\n';
   return head + '\r\n';
 }
