@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ForwardedLines, type ForwardedInput } from './request-headers.ts';
-import type { HeaderMap } from '../pipeline/context.ts';
+import { copyResponseHeaders, ForwardedLines, type ForwardedInput } from './request-headers.ts';
+import { newRecord, type HeaderMap } from '../pipeline/context.ts';
 
 const base: ForwardedInput = {
   trusted: false, scheme: 'http', host: 'example.test', port: 8000, remoteAddr: '10.0.0.1', clientIp: '10.0.0.1',
@@ -74,4 +74,33 @@ test('ForwardedLines: a value with a control character is refused, not sent or r
   assert.equal(f.render({}, { ...base, path: '/a\0' }, null), null);
   assert.equal(f.render({}, { ...base, strippedPrefix: '/a\r\nInjected: 1' }, null), null, 'the refusal was not remembered as lines');
   assert.equal(parse(f.render({}, base, null)).map['x-forwarded-prefix'], '/api');
+});
+
+test('copyResponseHeaders: a list seen again copies to the same maps as the first time', () => {
+  const copy = (raw: readonly string[], headers: HeaderMap = newRecord(), names: Record<string, string> = newRecord()) => {
+    copyResponseHeaders(raw, headers, names);
+    return { headers: { ...headers }, names: { ...names }, order: Object.keys(headers) };
+  };
+  const shared = ['Content-Type', 'text/plain', 'connection', 'keep-alive, X-Hop', 'X-Hop', 'dropped', 'Keep-Alive', 'timeout=5',
+    'x-custom', 'a', 'Content-Length', '2'];
+  const first = copy(shared);
+  assert.deepEqual(first.headers, { 'content-type': 'text/plain', 'x-custom': 'a', 'content-length': '2' });
+  assert.deepEqual(first.names, { 'content-type': 'Content-Type', 'x-custom': 'X-Custom', 'content-length': 'Content-Length' });
+  for (let i = 0; i < 3; i++) assert.deepEqual(copy(shared), first, `time ${i + 2}`);
+  // Headers already in the state (set by a plugin in access) are kept, with the upstream's added.
+  const preset = newRecord<string | string[] | undefined>();
+  preset['x-custom'] = 'from plugin';
+  assert.deepEqual(copy(shared, preset).headers['x-custom'], ['from plugin', 'a']);
+  // Repeated names are lists, every time.
+  const cookies = ['Set-Cookie', 'a=1', 'Set-Cookie', 'b=2', 'Content-Length', '0'];
+  for (let i = 0; i < 3; i++) assert.deepEqual(copy(cookies).headers, { 'set-cookie': ['a=1', 'b=2'], 'content-length': '0' });
+  // Another list in between, then the first again.
+  assert.deepEqual(copy(['Content-Length', '5']).headers, { 'content-length': '5' });
+  assert.deepEqual(copy(shared), first);
+  // The copies are the state's own: changing one leaves the next copy as it was.
+  const mine = newRecord<string | string[] | undefined>();
+  copyResponseHeaders(shared, mine, newRecord());
+  mine['content-type'] = 'changed';
+  delete mine['x-custom'];
+  assert.deepEqual(copy(shared), first);
 });

@@ -44,6 +44,54 @@ export function upstreamHeadersFrom(client: HeaderMap): HeaderMap {
  * `Connection` lists.
  */
 export function copyResponseHeaders(raw: readonly string[], headers: HeaderMap, names: Record<string, string>): void {
+  // An upstream that repeats its head hands over the same shared list each time (h1-pool's
+  // LastHead): from the second time on, what to copy is worked out once, and copying it is stores.
+  if (raw === preparedList) {
+    const p = prepared;
+    if (p !== null && isEmpty(headers)) {
+      for (let i = 0; i < p.keys.length; i++) {
+        headers[p.keys[i]!] = p.values[i];
+        names[p.keys[i]!] = p.names[i]!;
+      }
+      return;
+    }
+  } else if (raw === seenList) {
+    preparedList = raw;
+    prepared = prepareCopy(raw);
+    copyResponseHeaders(raw, headers, names);
+    return;
+  }
+  seenList = raw;
+  copyEach(raw, headers, names);
+}
+
+/** The keys, values and spellings a list copies to, in order (null when a name repeats). */
+interface PreparedCopy { keys: string[]; values: string[]; names: string[] }
+let seenList: readonly string[] | null = null;
+let preparedList: readonly string[] | null = null;
+let prepared: PreparedCopy | null = null;
+
+function prepareCopy(raw: readonly string[]): PreparedCopy | null {
+  const headers = newRecord<string | string[] | undefined>();
+  const names = newRecord<string>();
+  copyEach(raw, headers, names);
+  const out: PreparedCopy = { keys: [], values: [], names: [] };
+  for (const key in headers) {
+    const v = headers[key];
+    if (typeof v !== 'string') return null;
+    out.keys.push(key);
+    out.values.push(v);
+    out.names.push(names[key]!);
+  }
+  return out;
+}
+
+function isEmpty(headers: HeaderMap): boolean {
+  for (const _ in headers) return false;
+  return true;
+}
+
+function copyEach(raw: readonly string[], headers: HeaderMap, names: Record<string, string>): void {
   let connection: string | undefined;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const { key, name } = headerSpelling(raw[i]!);
