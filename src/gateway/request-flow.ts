@@ -11,7 +11,7 @@ import type { Dispatcher } from 'undici';
 import type { PluginExit } from '../plugins/api.ts';
 import { normalizePath, buildUpstreamPath } from './router/index.ts';
 import {
-  ClientRequestView, RequestContext, UpstreamRequestState, type HeaderMap, type SharedServices,
+  ClientRequestView, headerSpelling, RequestContext, UpstreamRequestState, type HeaderMap, type SharedServices,
 } from './pipeline/context.ts';
 import { resolveSlot, type PluginInstance } from './pipeline/plugin-chain.ts';
 import { gatewayErrorBody, proxyErrorBody } from './response/errors.ts';
@@ -35,6 +35,8 @@ export interface ClientResponse {
   end(chunk?: Buffer | string): unknown;
   destroy(err?: Error): unknown;
   on(event: 'close', listener: () => void): unknown;
+  /** ProxyResponse's writeHead from the response state's maps, without a flat list in between. */
+  writeHeadFrom?(status: number, headers: HeaderMap, names: Record<string, string>): unknown;
   /** ProxyResponse's cheaper 'close' listener: `hook(arg)` once. */
   whenClosed?<T>(hook: (arg: T) => void, arg: T): void;
   once(event: 'drain', listener: () => void): unknown;
@@ -52,6 +54,14 @@ export interface FlowRuntime {
   /** Set only with `--otlp-endpoint`: otherwise no span is created and no trace header read. */
   readonly tracer?: RequestTracer | null;
 }
+
+/** The spellings of the headers the gateway adds to answers. */
+const VIA = headerSpelling('Via');
+const SERVER = headerSpelling('Server');
+const UPSTREAM_LATENCY = headerSpelling('X-Kong-Upstream-Latency');
+const PROXY_LATENCY = headerSpelling('X-Kong-Proxy-Latency');
+const UPSTREAM_STATUS = headerSpelling('X-Kong-Upstream-Status');
+const REQUEST_ID = headerSpelling('X-Kong-Request-Id');
 
 const MAX_URI = 8192;
 const MAX_HEADER_LINE = 8192;
@@ -92,7 +102,9 @@ export class RequestFlow {
   readonly #scheme: 'http' | 'https';
   readonly #port: number;
   readonly #forwarded = new ForwardedLines();
+  /** This gateway's Via entry and Server value, made once. */
   #via: string | null = null;
+  #server: string | null = null;
 
   constructor(runtime: FlowRuntime, scheme: 'http' | 'https', port: number) {
     this.#rt = runtime;
@@ -403,13 +415,14 @@ export class RequestFlow {
     addStickyCookie(ctx);
     if (settings.headers.via) {
       const via = r.headers['via'];
-      r.setHeader('Via', via ? `${first(via)}, 1.1 turnpike/${settings.version}` : `1.1 turnpike/${settings.version}`);
+      const ours = this.#via ??= `1.1 turnpike/${settings.version}`;
+      r.setSpelled(VIA, via ? `${first(via)}, ${ours}` : ours);
     }
-    if (settings.headers.server && r.headers['server'] === undefined) r.setHeader('Server', `turnpike/${settings.version}`);
-    if (settings.headers.upstreamLatency) r.setHeader('X-Kong-Upstream-Latency', Math.round(ctx.upstreamHeadersAt - ctx.upstreamStartAt));
-    if (settings.headers.proxyLatency) r.setHeader('X-Kong-Proxy-Latency', Math.round(ctx.upstreamStartAt - ctx.startedAt));
-    if (settings.headers.upstreamStatus) r.setHeader('X-Kong-Upstream-Status', status);
-    if (settings.headers.requestId) r.setHeader('X-Kong-Request-Id', ctx.requestId);
+    if (settings.headers.server && r.headers['server'] === undefined) r.setSpelled(SERVER, this.#server ??= `turnpike/${settings.version}`);
+    if (settings.headers.upstreamLatency) r.setSpelled(UPSTREAM_LATENCY, String(Math.round(ctx.upstreamHeadersAt - ctx.upstreamStartAt)));
+    if (settings.headers.proxyLatency) r.setSpelled(PROXY_LATENCY, String(Math.round(ctx.upstreamStartAt - ctx.startedAt)));
+    if (settings.headers.upstreamStatus) r.setSpelled(UPSTREAM_STATUS, String(status));
+    if (settings.headers.requestId) r.setSpelled(REQUEST_ID, ctx.requestId);
   }
 
   /** Runs header phase handlers (in priority order) and writes the status line and headers. */
@@ -421,8 +434,9 @@ export class RequestFlow {
       }
     }
     if (flow.finished || res.headersSent) return;
-    const raw = ctx.response.toRaw();
-    res.writeHead(ctx.response.status, raw);
+    const r = ctx.response;
+    if (res.writeHeadFrom) res.writeHeadFrom(r.status, r.headers, r.names);
+    else res.writeHead(r.status, r.toRaw());
   }
 
   bodyChunk(flow: Flow, chunk: Buffer | null): void {

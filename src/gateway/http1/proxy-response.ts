@@ -47,6 +47,17 @@ function statusLine(status: number): string {
   return line;
 }
 
+let keepAliveSeconds = -1;
+let keepAliveText = '';
+/** `Connection: keep-alive` and `Keep-Alive: timeout=…` lines (one timeout per listener). */
+function keepAliveLines(seconds: number): string {
+  if (seconds !== keepAliveSeconds) {
+    keepAliveSeconds = seconds;
+    keepAliveText = `Connection: keep-alive\r\nKeep-Alive: timeout=${seconds}\r\n`;
+  }
+  return keepAliveText;
+}
+
 const CRLF = Buffer.from('\r\n');
 const LENGTH = 1;
 const CHUNKED = 2;
@@ -125,10 +136,7 @@ export class ProxyResponse {
   /** `headers`: a flat [name, value, …] list or an object. Throws on a name or value node:http would refuse. */
   writeHead(status: number, headers?: readonly string[] | Record<string, string | number | readonly string[]>): this {
     if (this.headersSent) return this;
-    this.statusCode = status;
-    this.#head = statusLine(status);
-    this.#framing = 0;
-    this.#connection = null;
+    this.#startHead(status);
     if (Array.isArray(headers)) {
       for (let i = 0; i + 1 < headers.length; i += 2) this.#addHeader(headers[i]!, headers[i + 1]!);
     } else if (headers) {
@@ -139,7 +147,36 @@ export class ProxyResponse {
         else this.#addHeader(name, String(v));
       }
     }
-    let head = this.#head;
+    return this.#endHead(status);
+  }
+
+  /**
+   * writeHead from a map keyed by lower-case name (a value, a list of them, or undefined for none)
+   * and the spelling each is sent with (the key itself when it has none).
+   */
+  writeHeadFrom(status: number, headers: Record<string, string | readonly string[] | undefined>, names: Record<string, string>): this {
+    if (this.headersSent) return this;
+    this.#startHead(status);
+    for (const key in headers) {
+      const v = headers[key];
+      if (v === undefined) continue;
+      const name = names[key] ?? key;
+      if (typeof v === 'string') this.#addHeader(name, v, key);
+      else if (Array.isArray(v)) for (const one of v) this.#addHeader(name, String(one), key);
+      else this.#addHeader(name, String(v), key);
+    }
+    return this.#endHead(status);
+  }
+
+  #startHead(status: number): void {
+    this.statusCode = status;
+    this.#head = statusLine(status);
+    this.#framing = 0;
+    this.#connection = null;
+  }
+
+  #endHead(status: number): this {
+    let head = this.#head!;
     const framing = this.#framing;
     const connection = this.#connection as string | null;
     if ((framing & DATE) === 0) head += currentDateLine();
@@ -159,9 +196,7 @@ export class ProxyResponse {
         head += 'Transfer-Encoding: chunked\r\n';
       }
     }
-    if (connection === null) {
-      head += keepAlive ? `Connection: keep-alive\r\nKeep-Alive: timeout=${this.#owner.keepAliveSeconds}\r\n` : 'Connection: close\r\n';
-    }
+    if (connection === null) head += keepAlive ? keepAliveLines(this.#owner.keepAliveSeconds) : 'Connection: close\r\n';
     this.#keepAlive = keepAlive;
     this.headersSent = true;
     this.#head = head + '\r\n';
@@ -172,11 +207,12 @@ export class ProxyResponse {
   #framing = 0;
   #connection: string | null = null;
 
-  #addHeader(name: string, value: string): void {
+  /** `key`: the name in lower case, when the caller has it. */
+  #addHeader(name: string, value: string, key?: string): void {
     if (!isHeaderField(name, value)) throw invalidHeader(isHeaderName(name) ? 'value' : 'name', name);
     const n = name.length;
     if (n === 4 || n === 10 || n === 14 || n === 17) {
-      const lower = name.toLowerCase();
+      const lower = key ?? name.toLowerCase();
       if (lower === 'content-length') this.#framing |= LENGTH;
       else if (lower === 'transfer-encoding') this.#framing |= CHUNKED;
       else if (lower === 'connection') this.#connection = value.toLowerCase();

@@ -68,6 +68,25 @@ test('a sized answer: status line, the headers given, Date, keep-alive, the body
   } finally { await s.close(); }
 });
 
+test('writeHeadFrom: a map by lower-case name with its spellings gives the head writeHead gives for the flat list', async () => {
+  const s = await serve((req, res) => {
+    const headers: Record<string, string | string[] | undefined> = {
+      'content-type': 'text/plain', 'x-two': ['a', 'b'], 'x-gone': undefined, 'x-unspelled': 'u', 'content-length': '5', date: 'Tue, 01 Jan 2030 00:00:00 GMT',
+    };
+    const names = { 'content-type': 'Content-Type', 'x-two': 'X-Two', 'x-gone': 'X-Gone', 'content-length': 'Content-Length', date: 'Date' };
+    if (req.url === '/map') res.writeHeadFrom(201, headers, names);
+    else res.writeHead(201, ['Content-Type', 'text/plain', 'X-Two', 'a', 'X-Two', 'b', 'x-unspelled', 'u', 'Content-Length', '5', 'Date', 'Tue, 01 Jan 2030 00:00:00 GMT']);
+    res.end(Buffer.from('hello'));
+  });
+  try {
+    const map = await rawExchange(s.port, 'GET /map HTTP/1.1\r\nHost: h\r\n\r\n');
+    const list = await rawExchange(s.port, 'GET /list HTTP/1.1\r\nHost: h\r\n\r\n');
+    assert.equal(map.data, list.data);
+    // The map's Content-Length and Date count as the head's own: no chunking, no second Date.
+    assert.match(map.data, /^HTTP\/1\.1 201 Created\r\nContent-Type: text\/plain\r\nX-Two: a\r\nX-Two: b\r\nx-unspelled: u\r\nContent-Length: 5\r\nDate: Tue, 01 Jan 2030 00:00:00 GMT\r\nConnection: keep-alive\r\nKeep-Alive: timeout=60\r\n\r\nhello$/);
+  } finally { await s.close(); }
+});
+
 test('no length: chunked for HTTP/1.1, connection-delimited for HTTP/1.0', async () => {
   const s = await serve((_req, res) => {
     res.writeHead(200, { 'Content-Type': 'text/plain' });

@@ -164,6 +164,11 @@ export class ResponseState implements ResponseView {
     this.headers[key] = typeof value === 'number' ? String(value) : value;
     this.names[key] = name;
   }
+  /** setHeader for a name whose spelling is already worked out (the gateway's own headers). */
+  setSpelled(spelling: HeaderSpelling, value: string): void {
+    this.headers[spelling.key] = value;
+    this.names[spelling.key] = spelling.name;
+  }
   removeHeader(name: string): void {
     const key = name.toLowerCase();
     if (!(key in this.headers) && !(key in this.names)) return;
