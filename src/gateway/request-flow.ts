@@ -270,7 +270,6 @@ export class RequestFlow {
     if (!ctx.service) return this.#error(flow, 503, 'no Service found with those values');
     // Plugins collected after access may include some with a response handler.
     const buffered = buffer && ctx.active.some((p) => p.handlers.response);
-    ctx.accessDoneAt = performance.now();
     this.#proxy(flow, buffered, null);
   }
 

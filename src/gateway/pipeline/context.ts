@@ -220,7 +220,6 @@ export class RequestContext implements PluginContext {
   upstreamUri = '';
   upstreamStatus: number | null = null;
   /** performance.now() marks, ms. */
-  accessDoneAt = 0;
   upstreamHeadersAt = 0;
   upstreamStartAt = 0;
   tries: { ip: string; port: number; balancer_latency: number; state?: string; code?: number }[] = [];

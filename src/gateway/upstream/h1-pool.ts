@@ -599,10 +599,16 @@ class Connection {
   }
 }
 
-const pendingWrites: Connection[] = [];
+let pendingWrites: Connection[] = [];
+/** The other of the two lists flushWrites takes turns with (no new list a batch). */
+let flushing: Connection[] = [];
 function flushWrites(): void {
-  const list = pendingWrites.splice(0);
-  for (const c of list) c.flush();
+  const list = pendingWrites;
+  // A request sent while these are written (a retry) goes into the next batch.
+  pendingWrites = flushing;
+  flushing = list;
+  for (let i = 0; i < list.length; i++) list[i]!.flush();
+  list.length = 0;
 }
 
 /** Streams a request body with backpressure; chunked when its length is unknown. */
