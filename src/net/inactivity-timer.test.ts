@@ -12,11 +12,17 @@ function virtualClock(t: TestContext): { now: () => number; advance: (ms: number
   };
 }
 
-test('InactivityTimer: silence from set() times out at ms (a multiple of 8), then again every ms', (t) => {
+/** A timer set to `ms` that never sees activity, and the virtual times it fired at. */
+function silentTimer(t: TestContext, ms: number) {
   const clock = virtualClock(t);
   const fired: number[] = [];
   const timer = new InactivityTimer(() => 0, () => fired.push(clock.now()));
-  timer.set(80);
+  timer.set(ms);
+  return { clock, fired, timer };
+}
+
+test('InactivityTimer: silence from set() times out at ms (a multiple of 8), then again every ms', (t) => {
+  const { clock, fired, timer } = silentTimer(t, 80);
   clock.advance(79);
   assert.deepEqual(fired, [], 'not before ms');
   clock.advance(1);
@@ -77,10 +83,7 @@ test('InactivityTimer: set(0) and clear() disarm it; a new ms restarts the count
 });
 
 test('InactivityTimer: a timeout under 8 ms is counted in 1 ms ticks', (t) => {
-  const clock = virtualClock(t);
-  const fired: number[] = [];
-  const timer = new InactivityTimer(() => 0, () => fired.push(clock.now()));
-  timer.set(3);
+  const { clock, fired, timer } = silentTimer(t, 3);
   clock.advance(7);
   assert.deepEqual(fired, [3, 6]);
   timer.clear();
