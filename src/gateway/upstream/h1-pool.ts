@@ -607,8 +607,13 @@ function flushWrites(): void {
   // A request sent while these are written (a retry) goes into the next batch.
   pendingWrites = flushing;
   flushing = list;
-  for (let i = 0; i < list.length; i++) list[i]!.flush();
-  list.length = 0;
+  // Emptied whatever happens: this list is the next batch's, and a connection left in it would
+  // have its request written twice.
+  try {
+    for (let i = 0; i < list.length; i++) list[i]!.flush();
+  } finally {
+    list.length = 0;
+  }
 }
 
 /** Streams a request body with backpressure; chunked when its length is unknown. */
