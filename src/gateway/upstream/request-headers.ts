@@ -155,7 +155,7 @@ export const FORWARDED_NAMES: readonly string[] = [
  * Kong's X-Forwarded-* and X-Real-IP headers (§2.8), and Via, as header lines for the upstream
  * request, remembering the last ones made: a client's requests mostly repeat them, and a request
  * whose inputs equal the last one's gets the same lines, checked when they were made, with no
- * header map writes and no per-field check (~0.7 µs a proxied request, BENCHMARKS.md session 18).
+ * header map writes and no per-field check (~1 µs a proxied request, BENCHMARKS.md session 18).
  */
 export class ForwardedLines {
   #xff: string | undefined = undefined;
