@@ -103,6 +103,15 @@ export class ProxyResponse {
     this.#keepAliveAsked = keepAlive;
     this.#headRequest = method === 'HEAD';
     this.#http10 = http10;
+    // Assigned here, not as a class field's initialiser: tsx transpiles with esbuild's keepNames,
+    // which wraps every named arrow in a `defineProperty` call, and this one is made per answer.
+    this.#onFlushed = (err?: Error | null): void => {
+      if (err || this.#closed) return;
+      this.#owner.responseFlushed(this);
+      this.writableFinished = true;
+      this.#emit('finish');
+      this.#close();
+    };
   }
 
   #events: EventEmitter | null = null;
@@ -252,15 +261,16 @@ export class ProxyResponse {
     }
     if (!ok && !this.#waitingDrain) {
       this.#waitingDrain = true;
-      socket.once('drain', this.#onDrain);
+      // Made when first needed: most answers never wait for a drain.
+      socket.once('drain', this.#onDrain ??= () => {
+        this.#waitingDrain = false;
+        if (!this.#closed) this.#emit('drain');
+      });
     }
     return ok;
   }
 
-  #onDrain = (): void => {
-    this.#waitingDrain = false;
-    if (!this.#closed) this.#emit('drain');
-  };
+  #onDrain: (() => void) | null = null;
 
   end(chunk?: Buffer | string): this {
     if (this.writableEnded || this.#closed) return this;
@@ -309,13 +319,7 @@ export class ProxyResponse {
     return this;
   }
 
-  #onFlushed = (err?: Error | null): void => {
-    if (err || this.#closed) return;
-    this.#owner.responseFlushed(this);
-    this.writableFinished = true;
-    this.#emit('finish');
-    this.#close();
-  };
+  readonly #onFlushed: (err?: Error | null) => void;
 
   /** The connection closed, or this answer is complete: 'close' once. */
   #close(): void {
