@@ -7,7 +7,12 @@
 # load and memory per 1,000 routes/consumers, controller translate, gateway start time) into
 # bench/results/micro.txt (~80 s).
 #   ONLY=regex   run only matching scenarios (the micro-benchmarks run when it matches "micro")
-#   REPS=3 DURATION=10s   as bench.sh     APPEND=1   add to OUT instead of starting it anew
+#   ROUNDS=3 REPS=1   the whole list runs ROUNDS times, REPS runs a row each time: a row's runs are
+#                     minutes apart, so a busy stretch of the host slows one run of many rows rather
+#                     than every run of one row (the VMs' speed drifts by half within minutes)
+#   DURATION=10s   as bench.sh     APPEND=1   add to OUT instead of starting it anew
+# Turnpike's rows run the production build (dist/, what the Docker image runs), as nginx's rows run
+# nginx's binary; turnpike-tsx-plain-w1 runs the sources through tsx, as `npm start` does.
 set -uo pipefail
 # nginx and haproxy install to /usr/sbin, which is not on every PATH (CI runs these as root).
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -22,11 +27,13 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
 fi
 node --import tsx make-configs.ts
-# The production build (what the Docker image runs) for the *-built-* rows: rebuilt so it is never stale.
+# The production build (what the Docker image runs) for Turnpike's rows: rebuilt so it is never stale.
 (cd "$ROOT" && node scripts/build.mjs >/dev/null)
-export REPS=${REPS:-3} DURATION=${DURATION:-10s} CONNS=${CONNS:-50 200} OUT=${OUT:-$PWD/results/results.tsv}
+ROUNDS=${ROUNDS:-3}
+export REPS=${REPS:-1} DURATION=${DURATION:-10s} CONNS=${CONNS:-50 200} OUT=${OUT:-$PWD/results/results.tsv}
 mkdir -p results
-TP="node $ROOT/bin/turnpike.js gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --gui-listen off --log-level error"
+TP="node $ROOT/dist/turnpike.mjs gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --gui-listen off --log-level error"
+TP_TSX="node $ROOT/bin/turnpike.js gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --gui-listen off --log-level error"
 NG='nginx -p $RUNDIR -e $RUNDIR/err.log -c $BENCH/'
 KEY='apikey: key-alice-123'
 # name | url | command | env
@@ -37,11 +44,11 @@ RUNS=(
   "haproxy-auth-t1|http://127.0.0.1:8083/|HAPROXY_THREADS=1 haproxy -db -f \$BENCH/haproxy.cfg|HEADER"
   "undici-stream|http://127.0.0.1:8091/|MODE=stream node proxy-undici.js|"
   "turnpike-plain-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/plain.yml|"
+  "turnpike-tsx-plain-w1|http://127.0.0.1:8000/|$TP_TSX --workers 1 --config $PWD/configs/plain.yml|"
   "turnpike-key-auth-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/key-auth.yml|HEADER"
   "turnpike-key-auth-rl-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/key-auth-rate-limiting.yml|HEADER"
   "turnpike-cache-hit-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/proxy-cache.yml|"
   "turnpike-getting-started-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/getting-started.yml|HEADER"
-  "turnpike-built-getting-started-w1|http://127.0.0.1:8000/|${TP/bin\/turnpike.js/dist\/turnpike.mjs} --workers 1 --config $PWD/configs/getting-started.yml|HEADER"
   # The 10- and 10,000-route rows send the same request (key header included), so their ratio is the router's.
   "turnpike-10-routes-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/ten-routes.yml|HEADER"
   "turnpike-10k-w1|http://127.0.0.1:8000/|$TP --workers 1 --config $PWD/configs/large.yml|HEADER"
@@ -50,14 +57,16 @@ RUNS=(
   "nginx-proxy-w2|http://127.0.0.1:8080/|${NG}nginx-proxy.conf -g 'worker_processes 2;'|"
   "turnpike-plain-w2|http://127.0.0.1:8000/|$TP --workers 2 --config $PWD/configs/plain.yml|"
 )
-for entry in "${RUNS[@]}"; do
-  IFS='|' read -r name url cmd env <<<"$entry"
-  [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]] && continue
-  warm=3s; [[ $cmd == *node* ]] && warm=15s
-  hdr=''; [ "$env" = HEADER ] && hdr=$KEY
-  # A run starts its own file (bench.sh appends): the last one is kept as OUT.prev. APPEND=1 adds to it.
-  if [ -z "${started:-}" ]; then started=1; [ -z "${APPEND:-}" ] && [ -f "$OUT" ] && mv "$OUT" "$OUT.prev"; fi
-  HEADER=$hdr WARMUP=${WARMUP:-$warm} bash baseline/bench.sh "$name" "$url" "$cmd" || echo "[bench] $name failed" >&2
+for round in $(seq "$ROUNDS"); do
+  for entry in "${RUNS[@]}"; do
+    IFS='|' read -r name url cmd env <<<"$entry"
+    [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]] && continue
+    warm=3s; [[ $cmd == *node* ]] && warm=15s
+    hdr=''; [ "$env" = HEADER ] && hdr=$KEY
+    # A run starts its own file (bench.sh appends): the last one is kept as OUT.prev. APPEND=1 adds to it.
+    if [ -z "${started:-}" ]; then started=1; [ -z "${APPEND:-}" ] && [ -f "$OUT" ] && mv "$OUT" "$OUT.prev"; fi
+    ROUND=$round HEADER=$hdr WARMUP=${WARMUP:-$warm} bash baseline/bench.sh "$name" "$url" "$cmd" || echo "[bench] $name failed" >&2
+  done
 done
 [ -n "${started:-}" ] && { node --import tsx report.ts "$OUT" > results/table.md; cat results/table.md; }
 if [ -z "${ONLY:-}" ] || [[ micro =~ $ONLY ]]; then
