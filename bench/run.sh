@@ -32,8 +32,9 @@ node --import tsx make-configs.ts
 ROUNDS=${ROUNDS:-3}
 export REPS=${REPS:-1} DURATION=${DURATION:-10s} CONNS=${CONNS:-50 200} OUT=${OUT:-$PWD/results/results.tsv}
 mkdir -p results
-TP="node $ROOT/dist/turnpike.mjs gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --gui-listen off --log-level error"
-TP_TSX="node $ROOT/bin/turnpike.js gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --gui-listen off --log-level error"
+GATEWAY="gateway --proxy-listen 127.0.0.1:8000 --admin-listen off --status-listen off --gui-listen off --log-level error"
+TP="node $ROOT/dist/turnpike.mjs $GATEWAY"
+TP_TSX="node $ROOT/bin/turnpike.js $GATEWAY"
 NG='nginx -p $RUNDIR -e $RUNDIR/err.log -c $BENCH/'
 KEY='apikey: key-alice-123'
 # name | url | command | env
